@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { CacheService } from '@app/cache';
+import { PrismaService } from '@app/database';
+
+/**
+ * What the admin tools read beyond the users and sessions repositories: a user's OAuth links
+ * (to evict and warm `oauth:{provider}:{sha256}` entries, which map a provider account to a user id).
+ */
+@Injectable()
+export class CacheAdminRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: CacheService,
+  ) {}
+
+  async oauthKeysOfUser(userId: string): Promise<string[]> {
+    const links = await this.prisma.oAuthAccount.findMany({
+      where: { userId },
+      select: { provider: true, providerAccountId: true },
+    });
+    return links.map((l) => this.cache.keys.oauthAccount(l.provider, l.providerAccountId));
+  }
+
+  /** Fills the OAuth-link entries of these users (SET NX semantics through getOrLoad). */
+  async warmOAuthLinks(userIds: string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
+    const links = await this.prisma.oAuthAccount.findMany({
+      where: { userId: { in: userIds } },
+      select: { provider: true, providerAccountId: true, userId: true },
+    });
+    await Promise.all(
+      links.map((l) =>
+        this.cache.getOrLoad<string>({
+          entity: 'oauth',
+          key: this.cache.keys.oauthAccount(l.provider, l.providerAccountId),
+          load: async () => l.userId,
+        }),
+      ),
+    );
+    return links.length;
+  }
+}

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { CacheService } from '@app/cache';
+import { ApiError } from '../common/api-error';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { PublicUser } from '../users/public-user';
+import { UsersRepository } from '../users/users.repository';
+import { CacheAdminRepository } from './cache-admin.repository';
+
+export interface CacheStats {
+  enabled: boolean;
+  l1: { entries: number; hits: number; misses: number };
+  l2: { connected: boolean; keys: number | null; memoryBytes: number | null; hits: number; misses: number };
+  /** Lookups answered by a cache tier, in percent of all lookups (null before the first one). */
+  hitRate: number | null;
+  errors: number;
+  circuit: string;
+}
+
+const notFound = () => new ApiError('not_found', 'No such user');
+
+/** The admin cache tools: stats, inspect, evict, sync; every read and fill through the repositories. */
+@Injectable()
+export class CacheAdminService {
+  constructor(
+    private readonly cache: CacheService,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly adminRepo: CacheAdminRepository,
+  ) {}
+
+  async stats(): Promise<CacheStats> {
+    const s = this.cache.stats();
+    const info = await this.cache.redisInfo();
+    const hits = s.hits.l1 + s.hits.l2;
+    const lookups = hits + s.loads;
+    return {
+      enabled: s.enabled,
+      l1: { entries: s.l1Entries, hits: s.hits.l1, misses: s.misses.l1 },
+      l2: {
+        connected: info !== undefined,
+        keys: info?.keys ?? null,
+        memoryBytes: info?.usedMemoryBytes ?? null,
+        hits: s.hits.l2,
+        misses: s.misses.l2,
+      },
+      hitRate: lookups === 0 ? null : Math.round((hits / lookups) * 10_000) / 100,
+      errors: s.errors,
+      circuit: s.circuit,
+    };
+  }
+
+  async inspectUser(id: string): Promise<{ cached: boolean; data?: PublicUser }> {
+    const entry = await this.users.peekCached(id);
+    // With Redis, users are read from Redis only: an L1 copy is never served, so it does not count.
+    const cached = this.cache.redisConfigured ? entry.l2 === true : entry.l1;
+    return cached && entry.value ? { cached: true, data: entry.value } : { cached };
+  }
+
+  /** Every entry of the user, on every instance: user, email mapping, profile, sessions, OAuth links, tagged responses. */
+  async evictUser(id: string): Promise<void> {
+    const [row, sessionIds, oauthKeys] = await Promise.all([
+      this.users.readFromDatabase(id),
+      this.sessions.idsForUser(id),
+      this.adminRepo.oauthKeysOfUser(id),
+    ]);
+    const cached = (await this.users.peekCached(id)).value;
+    const keys = new Set([
+      this.cache.keys.user(id),
+      this.cache.keys.profile(id),
+      ...sessionIds.map((sid) => this.cache.keys.session(sid)),
+      ...oauthKeys,
+    ]);
+    for (const email of [row?.email, cached?.email]) if (email) keys.add(this.cache.keys.userByEmail(email));
+    await this.cache.invalidateTag(this.cache.keys.userTag(id));
+    await this.cache.delete([...keys]);
+  }
+
+  async syncUser(id: string): Promise<PublicUser> {
+    const user = await this.users.refresh(id);
+    if (!user) throw notFound();
+    return user;
+  }
+
+  /** Re-reads each user into the cache (10 at a time); a duplicate id counts as its first occurrence did. */
+  async bulkSync(ids: string[]): Promise<{ succeeded: number; failed: number; total: number }> {
+    const unique = [...new Set(ids)];
+    const synced = new Set<string>();
+    let next = 0;
+    const worker = async () => {
+      while (next < unique.length) {
+        const id = unique[next++];
+        if (await this.users.refresh(id).catch(() => null)) synced.add(id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(10, unique.length) }, worker));
+    const succeeded = ids.filter((id) => synced.has(id)).length;
+    return { succeeded, failed: ids.length - succeeded, total: ids.length };
+  }
+
+  async invalidateTag(tag: string): Promise<{ invalidated: number }> {
+    return { invalidated: await this.cache.invalidateTag(tag) };
+  }
+}

@@ -1,0 +1,119 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { CacheService } from '@app/cache';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { OpsMetrics } from '../observability/ops.metrics';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { UsersRepository } from '../users/users.repository';
+import { CacheAdminRepository } from './cache-admin.repository';
+
+const ACTIVE_WINDOW_MS = 24 * 3600 * 1000;
+/** At most this many sessions are warmed in one run (the most recently active first). */
+const MAX_SESSIONS = 50_000;
+
+export interface WarmResult {
+  sessions: number;
+  users: number;
+  oauth: number;
+  seconds: number;
+}
+
+/**
+ * Warming: the sessions active in the last 24 h (most recent first), then their users, then their
+ * OAuth links; in batches of CACHE_WARM_BATCH_SIZE, CACHE_WARM_CONCURRENCY batches at a time,
+ * with fill semantics (never over a newer entry). Runs in the background: never blocks readiness.
+ */
+@Injectable()
+export class CacheWarmer implements OnApplicationBootstrap {
+  private readonly logger = new Logger('CacheWarmer');
+  private running?: Promise<WarmResult>;
+
+  constructor(
+    private readonly cache: CacheService,
+    private readonly sessions: SessionsRepository,
+    private readonly users: UsersRepository,
+    private readonly adminRepo: CacheAdminRepository,
+    private readonly metrics: OpsMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.cacheOps.warmOnStart && this.cache.enabled) {
+      // Let the instance finish starting (and listening) first.
+      setTimeout(() => void this.start('start'), 1_000).unref();
+    }
+  }
+
+  get inProgress(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Starts a run (or joins the one in progress); the promise settles when it is done. */
+  start(trigger: 'start' | 'admin'): Promise<WarmResult> {
+    if (!this.cache.enabled) {
+      this.metrics.warmRuns.inc({ trigger, result: 'skipped' });
+      return Promise.resolve({ sessions: 0, users: 0, oauth: 0, seconds: 0 });
+    }
+    this.running ??= this.run(trigger).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(trigger: 'start' | 'admin'): Promise<WarmResult> {
+    const started = performance.now();
+    const { warmBatchSize: size, warmConcurrency: concurrency } = this.config.cacheOps;
+    this.metrics.warmInProgress.set(1);
+    this.logger.log(`Cache warming started (${trigger})`);
+    try {
+      const recent = await this.sessions.listRecentlyActive(ACTIVE_WINDOW_MS, MAX_SESSIONS);
+      const sessionIds = recent.map((s) => s.id);
+      const userIds = [...new Set(recent.map((s) => s.userId))];
+      const step = async (
+        entity: 'session' | 'user' | 'oauth',
+        ids: string[],
+        load: (b: string[]) => Promise<number>,
+      ) => {
+        let done = 0;
+        let loaded = 0;
+        await inBatches(ids, size, concurrency, async (batch) => {
+          const n = await load(batch);
+          loaded += n;
+          done += batch.length;
+          this.metrics.warmedEntries.inc({ entity }, n);
+          this.logger.log(`Cache warming: ${entity} ${done}/${ids.length}`);
+        });
+        return loaded;
+      };
+      const sessions = await step('session', sessionIds, (b) => this.sessions.warm(b));
+      const users = await step('user', userIds, (b) => this.users.warm(b));
+      const oauth = await step('oauth', userIds, (b) => this.adminRepo.warmOAuthLinks(b));
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.warmRuns.inc({ trigger, result: 'completed' });
+      this.metrics.warmDuration.set(seconds);
+      this.logger.log(
+        `Cache warming done in ${seconds.toFixed(2)} s: ${sessions} sessions, ${users} users, ${oauth} OAuth links`,
+      );
+      return { sessions, users, oauth, seconds };
+    } catch (error) {
+      this.metrics.warmRuns.inc({ trigger, result: 'failed' });
+      this.logger.warn(`Cache warming failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    } finally {
+      this.metrics.warmInProgress.set(0);
+    }
+  }
+}
+
+/** Runs `work` over batches of `ids`, at most `concurrency` batches at a time, in order of priority. */
+async function inBatches(
+  ids: string[],
+  size: number,
+  concurrency: number,
+  work: (batch: string[]) => Promise<void>,
+): Promise<void> {
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) batches.push(ids.slice(i, i + size));
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) await work(batches[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+}

@@ -1,0 +1,107 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { join } from 'node:path';
+import { CacheModule, CacheOptions } from '@app/cache';
+import { DatabaseModule } from '@app/database';
+import { MetricsModule } from '@app/metrics';
+import { RedisModule } from '@app/redis';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
+import { BearerModule } from './auth/bearer/bearer.module';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { StrictValidationPipe } from './common/validation.pipe';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
+import { CryptoModule } from './crypto/crypto.module';
+import { HealthModule } from './health/health.module';
+import { IntrospectionModule } from './introspection/introspection.module';
+import { MailModule } from './mail/mail.module';
+import { ObservabilityModule } from './observability/observability.module';
+import { OAuthModule } from './oauth/oauth.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { SecretsModule } from './secrets/secrets.module';
+import { ServiceSecretsRepository } from './secrets/service-secrets.repository';
+import { SessionsModule } from './sessions/sessions.module';
+import { UsersModule } from './users/users.module';
+import { WellKnownModule } from './well-known/well-known.module';
+
+function cacheOptions(config: AppConfig): CacheOptions {
+  const ttl = config.cache.ttlSeconds;
+  return {
+    enabled: config.cache.enabled,
+    keyPrefix: config.cache.keyPrefix,
+    schemaVersion: 'v1',
+    ttlSeconds: {
+      user: ttl.user,
+      userEmail: ttl.user,
+      session: ttl.session,
+      oauth: ttl.oauth,
+      profile: ttl.profile,
+      http: 60,
+    },
+    ttlJitter: 0.1,
+    negativeTtlSeconds: 30,
+    l1MaxEntries: config.cache.l1MaxEntries,
+    l1TtlSeconds: 60,
+    redisTimeoutMs: config.cache.redisTimeoutMs,
+    breaker: { failureThreshold: 5, cooldownMs: 2_000 },
+  };
+}
+
+/** prisma/migrations relative to the repository root, from src (ts) and from dist (js) alike. */
+export const MIGRATIONS_DIR = join(
+  __dirname,
+  __dirname.includes(`${join('dist', 'apps')}`) ? '../../../..' : '../../..',
+  'prisma/migrations',
+);
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule.forRootAsync({
+          useFactory: () => ({ ...config.database, migrationsDir: MIGRATIONS_DIR }),
+        }),
+        RedisModule.forRootAsync({
+          // The cache bounds its own calls by CACHE_REDIS_TIMEOUT_MS and tolerates event-loop
+          // stalls; the client's timeout is the backstop for other users (the rate limiter).
+          useFactory: () => ({ ...config.redis, commandTimeoutMs: 2 * config.cache.redisTimeoutMs }),
+        }),
+        CacheModule.forRootAsync({
+          imports: [SecretsModule],
+          inject: [ServiceSecretsRepository],
+          useFactory: async (secrets: ServiceSecretsRepository) => ({
+            ...cacheOptions(config),
+            // Values holding personal data (emails, names, bios) are encrypted in Redis.
+            encryption: {
+              key: await secrets.getOrCreate('cache-encryption-key'),
+              entities: ['user', 'profile', 'oauth'],
+            },
+          }),
+          extras: { identify: (request) => (request as { user?: { userId?: string } }).user?.userId },
+        }),
+        MetricsModule.forRootAsync({ useFactory: () => ({ token: config.metricsToken, prefix: 'auth_' }) }),
+        CryptoModule,
+        MailModule,
+        UsersModule,
+        SessionsModule,
+        BearerModule,
+        AuthModule,
+        OAuthModule,
+        IntrospectionModule,
+        WellKnownModule,
+        HealthModule,
+        ObservabilityModule,
+        AdminModule,
+        RateLimitModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useClass: StrictValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { TokenResponse } from '../sessions/sessions.service';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { PublicUserDto } from '../users/dto/public-user.dto';
+import { PublicUser } from '../users/public-user';
+import { AuthService } from './auth.service';
+import { BearerAuthGuard } from './bearer/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from './bearer/principal';
+import { clientInfo } from './client-info';
+import { LoginDto, RefreshDto, RegisterDto } from './dto/credentials.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from './refresh-cookie';
+import { RefreshOriginGuard } from './refresh-origin.guard';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('register')
+  @RateLimit('register_ip')
+  @ApiCreatedResponse({ type: TokenResponseDto })
+  @ApiErrors('validation_failed', 'weak_password', 'email_taken', 'too_many_requests')
+  async register(
+    @Body() body: RegisterDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.withCookie(reply, await this.auth.register(body, clientInfo(req)));
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @RateLimit('login_ip', 'login_lockout')
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiErrors('validation_failed', 'invalid_credentials', 'too_many_requests')
+  async login(
+    @Body() body: LoginDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.withCookie(reply, await this.auth.login(body, clientInfo(req)));
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @UseGuards(RefreshOriginGuard)
+  @ApiOkResponse({
+    type: TokenResponseDto,
+    description: 'A NEW refresh token; the presented one stops working',
+  })
+  @ApiErrors('invalid_refresh_token', 'refresh_token_reused', 'forbidden')
+  async refresh(
+    @Body() body: RefreshDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.withCookie(reply, await this.auth.refresh(body.refreshToken ?? readRefreshCookie(req)));
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.auth.logout(principal.sessionId);
+    clearRefreshCookie(reply, this.config.http.cookieSecure);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  async logoutAll(
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.auth.logoutAll(principal.userId);
+    clearRefreshCookie(reply, this.config.http.cookieSecure);
+  }
+
+  @Get('me')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  @ApiOkResponse({ type: PublicUserDto })
+  me(@CurrentPrincipal() principal: Principal): PublicUser {
+    return principal.user;
+  }
+
+  private withCookie(reply: FastifyReply, response: TokenResponse): TokenResponse {
+    setRefreshCookie(
+      reply,
+      response.refreshToken,
+      this.auth.refreshTtlSeconds,
+      this.config.http.cookieSecure,
+    );
+    return response;
+  }
+}

@@ -1,0 +1,33 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { BearerAuthGuard } from './bearer/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from './bearer/principal';
+import { TokenDto } from './dto/credentials.dto';
+import { EmailVerificationService } from './email-verification.service';
+
+@ApiTags('email')
+@Controller('auth/email')
+export class EmailController {
+  constructor(private readonly verification: EmailVerificationService) {}
+
+  @Post('verify')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'emailVerified is now true' })
+  @ApiErrors('validation_failed', 'invalid_verification_token')
+  verify(@Body() body: TokenDto): Promise<void> {
+    return this.verification.verify(body.token);
+  }
+
+  @Post('resend')
+  @HttpCode(202)
+  @RateLimit('resend_ip')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  @ApiAcceptedResponse({ description: 'A new verification mail is on its way (none if already verified)' })
+  @ApiErrors('too_many_requests')
+  resend(@CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.verification.resend(principal.userId);
+  }
+}

@@ -1,0 +1,41 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { BearerAuthGuard } from './bearer/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from './bearer/principal';
+import { ChangePasswordDto, EmailDto, ResetPasswordDto } from './dto/credentials.dto';
+import { PasswordService } from './password.service';
+
+@ApiTags('password')
+@Controller('auth/password')
+export class PasswordController {
+  constructor(private readonly passwords: PasswordService) {}
+
+  @Post('change')
+  @HttpCode(204)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  @ApiNoContentResponse({ description: 'Changed; every other session revoked' })
+  @ApiErrors('validation_failed', 'weak_password', 'invalid_credentials')
+  change(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
+    return this.passwords.change(principal.userId, principal.sessionId, body);
+  }
+
+  @Post('forgot')
+  @HttpCode(202)
+  @RateLimit('forgot_ip', 'forgot_email')
+  @ApiAcceptedResponse({ description: 'Always; a reset mail goes out only if the account exists' })
+  @ApiErrors('validation_failed', 'too_many_requests')
+  forgot(@Body() body: EmailDto): void {
+    this.passwords.forgot(body.email);
+  }
+
+  @Post('reset')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Reset; every session of the user revoked' })
+  @ApiErrors('validation_failed', 'weak_password', 'invalid_reset_token')
+  reset(@Body() body: ResetPasswordDto): Promise<void> {
+    return this.passwords.reset(body);
+  }
+}

@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import fastifyCookie from '@fastify/cookie';
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { MetricsService } from '@app/metrics';
+import { AppModule } from '../app.module';
+import { AppConfig } from '../config/app-config';
+import { createRootLogger, PinoNestLogger, registerRequestLogging } from '../observability/logging';
+import type { DestinationStream } from 'pino';
+import { registerInputLimits } from './input-limits.hook';
+import { registerMediaTypeCheck } from './media-type.hook';
+import { setupOpenApi } from './openapi';
+import { clientErrorHandler, MAX_HEADER_BYTES, registerSecurityHeaders } from './security';
+
+/** Auth bodies are tiny; anything larger is refused before it is parsed (413). */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Builds the whole service, ready to listen: used by main.ts and by the end-to-end tests alike. */
+export async function createApp(
+  config: AppConfig,
+  options: { logDestination?: DestinationStream } = {},
+): Promise<NestFastifyApplication> {
+  const logger = createRootLogger(config.logLevel, options.logDestination);
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    return503OnClosing: true,
+    // Larger request lines + headers are refused with 431 by Node's parser (see ./security.ts).
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    clientErrorHandler,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  registerRequestLogging(fastify, logger);
+  registerMediaTypeCheck(fastify);
+  registerInputLimits(fastify);
+
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  await registerSecurityHeaders(app);
+  await app.register(fastifyCookie);
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({ origin: config.http.corsOrigins, credentials: true });
+  }
+  app.setGlobalPrefix('api/v1', {
+    exclude: [
+      { path: 'health/{*path}', method: RequestMethod.ALL },
+      { path: 'metrics', method: RequestMethod.ALL },
+      { path: '.well-known/{*path}', method: RequestMethod.ALL },
+    ],
+  });
+  setupOpenApi(app, config);
+  app.enableShutdownHooks();
+  return app;
+}

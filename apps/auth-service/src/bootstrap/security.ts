@@ -1,0 +1,85 @@
+import helmet from 'helmet';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { ErrorCode } from '../common/error-codes';
+
+/** Request line plus headers; larger is answered 431 by Node's parser before any of our code runs. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** The API serves JSON only: nothing may be loaded, framed or submitted on its behalf. */
+const API_CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+  },
+};
+
+/** Swagger UI (/docs) loads its own scripts and styles, and uses inline styles and data: images. */
+const DOCS_CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:', 'https:'],
+    fontSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+  },
+};
+
+function isDocs(path: string): boolean {
+  return path === '/docs' || path.startsWith('/docs/') || path === '/docs-json';
+}
+
+/**
+ * Security headers (Helmet for Fastify) on every answer, errors included: a strict CSP for the API,
+ * a relaxed one for /docs, `X-Frame-Options: DENY`, `nosniff`, `Referrer-Policy: no-referrer`,
+ * HSTS, and the cross-origin policies; `Cache-Control: no-store` on /api routes (tokens, personal
+ * data) unless a route says otherwise.
+ */
+export async function registerSecurityHeaders(app: NestFastifyApplication): Promise<void> {
+  // Built once: creating Helmet's middleware parses its directives, which is too dear per request.
+  const common = {
+    xFrameOptions: { action: 'deny' as const },
+    referrerPolicy: { policy: 'no-referrer' as const },
+    crossOriginResourcePolicy: { policy: 'same-origin' as const },
+  };
+  const apiHeaders = helmet({ ...common, contentSecurityPolicy: API_CSP });
+  const docsHeaders = helmet({ ...common, contentSecurityPolicy: DOCS_CSP });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const path = request.url.split('?')[0];
+    if (path.startsWith('/api/')) void reply.header('cache-control', 'no-store');
+    (isDocs(path) ? docsHeaders : apiHeaders)(request.raw, reply.raw, () => done());
+  });
+}
+
+/**
+ * Answers what Node's HTTP parser refuses (headers over MAX_HEADER_BYTES → 431, a malformed
+ * request → 400, a request too slow → 408) in the API's error shape, then closes the connection.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message]: [number, ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'payload_too_large', `The request headers are larger than ${MAX_HEADER_BYTES} bytes`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'validation_failed', 'The request took too long to arrive']
+        : [400, 'validation_failed', 'Malformed HTTP request'];
+  const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status], message, code });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}

@@ -1,0 +1,16 @@
+import { HttpException } from '@nestjs/common';
+import { ERROR_CODES, ErrorCode } from './error-codes';
+
+/** An error with a documented `code`; the exception filter renders it in the API's error shape. */
+export class ApiError extends HttpException {
+  constructor(
+    readonly code: ErrorCode,
+    message: string | string[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super({ message, code }, ERROR_CODES[code]);
+  }
+}
+
+export const invalidToken = (message = 'The access token is missing, invalid, expired or revoked') =>
+  new ApiError('invalid_token', message, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });

@@ -1,0 +1,73 @@
+import { ConfigValidationError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('runs with nothing set: embedded database, no Redis, documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.dataDir).toBe('.data');
+    expect(config.redis.url).toBeUndefined();
+    expect(config.http.port).toBe(3000);
+    expect(config.cache).toMatchObject({
+      enabled: true,
+      ttlSeconds: { user: 900, session: 300, oauth: 1800, profile: 900 },
+    });
+    expect(config.jwt).toMatchObject({
+      accessTtl: 900,
+      refreshTtl: 2_592_000,
+      issuer: 'http://localhost:3000',
+    });
+    expect(config.http.cookieSecure).toBe(true);
+  });
+
+  it('parses lists, booleans and the introspection clients', () => {
+    const config = loadConfig({
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      COOKIE_SECURE: 'false',
+      INTROSPECTION_CLIENTS: 'billing:s3cr:et,orders:other',
+      APP_URL: 'https://auth.example.com/',
+    });
+    expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.http.cookieSecure).toBe(false);
+    expect(config.introspectionClients.get('billing')).toBe('s3cr:et');
+    expect(config.introspectionClients.get('orders')).toBe('other');
+    expect(config.http.appUrl).toBe('https://auth.example.com');
+    expect(config.jwt.issuer).toBe('https://auth.example.com');
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        CACHE_ENABLED: 'maybe',
+        DATABASE_URL: 'mysql://x',
+        JWT_ACCESS_TTL: '-1',
+        INTROSPECTION_CLIENTS: 'no-secret',
+        REDIS_MODE: 'cluster',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    const message = (error as Error).message;
+    for (const name of [
+      'PORT',
+      'CACHE_ENABLED',
+      'DATABASE_URL',
+      'JWT_ACCESS_TTL',
+      'INTROSPECTION_CLIENTS',
+      'REDIS_NODES',
+    ]) {
+      expect(message).toContain(name);
+    }
+    expect((error as ConfigValidationError).problems).toHaveLength(6);
+  });
+
+  it('refuses ADMIN_EMAIL without ADMIN_PASSWORD', () => {
+    expect(() => loadConfig({ ADMIN_EMAIL: 'admin@example.com' })).toThrow(/ADMIN_PASSWORD/);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.url).toBeUndefined();
+  });
+});

@@ -1,0 +1,7 @@
+import { Global, Module } from '@nestjs/common';
+import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
+
+@Global()
+@Module({ providers: [PasswordHasher, PasswordPolicy], exports: [PasswordHasher, PasswordPolicy] })
+export class CryptoModule {}

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { RedisService } from '@app/redis';
+
+/** Reports Redis; the readiness route decides that `down` here does not fail the probe. */
+@Injectable()
+export class RedisHealthIndicator {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly indicators: HealthIndicatorService,
+  ) {}
+
+  async check(key = 'redis'): Promise<HealthIndicatorResult> {
+    const session = this.indicators.check(key);
+    if (!this.redis.configured)
+      return session.up({ configured: false, message: 'REDIS_URL not set: in-process cache only' });
+    return (await this.redis.ping(1_000))
+      ? session.up({ configured: true })
+      : session.down({ configured: true, optional: true });
+  }
+}

@@ -1,0 +1,40 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from '../common/api-error';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { safeEqual } from '../crypto/secret-tokens';
+
+/** HTTP Basic client authentication (RFC 7662 §2.1) against INTROSPECTION_CLIENTS, in constant time. */
+@Injectable()
+export class ClientCredentialsGuard implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<FastifyRequest & { clientId?: string }>();
+    const credentials = parseBasic(request.headers.authorization);
+    // Compare against something even for an unknown id, so timing does not reveal which ids exist.
+    const expected = credentials ? this.config.introspectionClients.get(credentials.id) : undefined;
+    const ok = safeEqual(credentials?.secret ?? '', expected ?? '\0no-such-client') && expected !== undefined;
+    if (!ok) {
+      throw new ApiError('invalid_client', 'Client authentication failed', {
+        'WWW-Authenticate': 'Basic realm="introspection"',
+      });
+    }
+    request.clientId = credentials!.id;
+    return true;
+  }
+}
+
+function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
+  const match = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim()) : null;
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i <= 0) return undefined;
+  // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  } catch {
+    return undefined;
+  }
+}

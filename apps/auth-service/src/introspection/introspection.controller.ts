@@ -1,0 +1,50 @@
+import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBasicAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { ApiErrors } from '../common/api-docs';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { ClientCredentialsGuard } from './client-credentials.guard';
+import { IntrospectionResponse, IntrospectionService } from './introspection.service';
+
+class IntrospectDto {
+  @ApiProperty({ description: 'The access token to inspect' })
+  @IsString()
+  @Length(1, 8192)
+  token!: string;
+
+  @ApiPropertyOptional({ enum: ['access_token'] })
+  @IsOptional()
+  @IsIn(['access_token', 'refresh_token'])
+  token_type_hint?: string;
+}
+
+@ApiTags('introspection')
+@Controller('auth')
+export class IntrospectionController {
+  constructor(private readonly introspection: IntrospectionService) {}
+
+  @Post('introspect')
+  @HttpCode(200)
+  @RateLimit('introspect_ip')
+  @Header('Cache-Control', 'no-store')
+  @UseGuards(ClientCredentialsGuard)
+  @ApiBasicAuth()
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ type: IntrospectDto })
+  @ApiOkResponse({
+    description:
+      'RFC 7662 answer: {active:true, sub, sid, exp, iat, iss, aud, token_type, roles} or {active:false}',
+  })
+  @ApiErrors('invalid_client', 'validation_failed', 'too_many_requests')
+  introspect(@Body() body: IntrospectDto): Promise<IntrospectionResponse> {
+    return this.introspection.introspect(body.token);
+  }
+}

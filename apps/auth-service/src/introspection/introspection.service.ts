@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { AccessTokenValidator } from '../auth/bearer/access-token.validator';
+
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      sub: string;
+      sid: string;
+      exp: number;
+      iat: number;
+      iss: string;
+      aud: string;
+      token_type: 'Bearer';
+      roles: string[];
+      jti: string;
+    };
+
+@Injectable()
+export class IntrospectionService {
+  constructor(private readonly validator: AccessTokenValidator) {}
+
+  /** RFC 7662: anything but a valid, unrevoked access token is simply `{active:false}`. */
+  async introspect(token: string): Promise<IntrospectionResponse> {
+    const valid = await this.validator.validate(token);
+    if (!valid) return { active: false };
+    const claims = valid.claims;
+    const { sub, sid, exp, iat, iss, aud, roles, jti } = claims;
+    return { active: true, sub, sid, exp, iat, iss, aud, token_type: 'Bearer', roles, jti };
+  }
+}

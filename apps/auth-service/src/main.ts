@@ -1,0 +1,27 @@
+import { Logger } from '@nestjs/common';
+import { createApp } from './bootstrap/create-app';
+import { ConfigValidationError, loadConfig } from './config/app-config';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      // One message naming every bad variable, then stop.
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  await app.listen({ port: config.http.port, host: config.http.host });
+  new Logger('Main').log(
+    `Auth service listening on ${config.http.host}:${config.http.port} (public URL ${config.http.appUrl})`,
+  );
+}
+
+void main().catch((error: unknown) => {
+  console.error('Start-up failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Redirect,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BearerAuthGuard } from '../auth/bearer/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from '../auth/bearer/principal';
+import { clientInfo } from '../auth/client-info';
+import { setRefreshCookie } from '../auth/refresh-cookie';
+import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { AuthorizeUrlDto, LinkOAuthDto, OAuthAccountDto, OAuthProviderDto } from './dto/oauth.dto';
+import { OAuthAccountView } from './oauth.repository';
+import { OAuthOutcome, OAuthService } from './oauth.service';
+import { OAuthCallbackGuard } from './passport/oauth-callback.guard';
+
+@ApiTags('oauth')
+@Controller('auth/oauth')
+export class OAuthController {
+  constructor(private readonly oauth: OAuthService) {}
+
+  @Get('providers')
+  @ApiOkResponse({ type: [OAuthProviderDto] })
+  providers(): { id: string; name: string }[] {
+    return this.oauth.list();
+  }
+
+  @Get('accounts')
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  @ApiOkResponse({ type: [OAuthAccountDto] })
+  accounts(@CurrentPrincipal() principal: Principal): Promise<OAuthAccountView[]> {
+    return this.oauth.accounts(principal.userId);
+  }
+
+  @Delete('accounts/:provider')
+  @HttpCode(204)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  @ApiErrors('oauth_account_not_found', 'last_login_method')
+  unlink(@CurrentPrincipal() principal: Principal, @Param('provider') provider: string): Promise<void> {
+    return this.oauth.unlink(principal.userId, provider);
+  }
+
+  @Get(':provider/authorize')
+  @Redirect()
+  @ApiQuery({ name: 'redirect_uri', description: 'One of OAUTH_ALLOWED_REDIRECTS, exactly' })
+  @ApiFoundResponse({ description: 'To the provider, with state, nonce and PKCE (S256)' })
+  @ApiErrors('unknown_provider', 'invalid_redirect_uri', 'oauth_error')
+  async authorize(
+    @Param('provider') provider: string,
+    @Query('redirect_uri') redirectUri: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ url: string; statusCode: number }> {
+    const url = await this.oauth.authorizationUrl(provider, redirectUri);
+    reply.header('cache-control', 'no-store');
+    return { url, statusCode: 302 };
+  }
+
+  @Get(':provider/callback')
+  @UseGuards(OAuthCallbackGuard)
+  @Redirect()
+  @ApiFoundResponse({
+    description: 'To the redirect_uri given at authorize, with the refresh_token cookie set (sign-in)',
+  })
+  @ApiErrors(
+    'unknown_provider',
+    'invalid_oauth_state',
+    'oauth_error',
+    'email_taken',
+    'account_already_linked',
+  )
+  async callback(
+    @Req() request: FastifyRequest & { user: OAuthOutcome },
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ url: string; statusCode: number }> {
+    const tokens = await this.oauth.finish(request.user, clientInfo(request));
+    if (tokens) {
+      setRefreshCookie(reply, tokens.refreshToken, this.oauth.refreshTtlSeconds, this.oauth.cookieSecure);
+    }
+    reply.header('cache-control', 'no-store');
+    return { url: request.user.redirectUri, statusCode: 302 };
+  }
+
+  @Post(':provider/link')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearer()
+  @ApiOkResponse({ type: AuthorizeUrlDto })
+  @ApiErrors('unknown_provider', 'invalid_redirect_uri', 'account_already_linked', 'oauth_error')
+  async link(
+    @CurrentPrincipal() principal: Principal,
+    @Param('provider') provider: string,
+    @Body() body: LinkOAuthDto,
+  ): Promise<{ authorizeUrl: string }> {
+    return { authorizeUrl: await this.oauth.authorizationUrl(provider, body.redirect_uri, principal.userId) };
+  }
+}

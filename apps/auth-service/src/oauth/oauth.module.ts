@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { SecretsModule } from '../secrets/secrets.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { OAuthController } from './oauth.controller';
+import { OAuthRepository } from './oauth.repository';
+import { OAuthService } from './oauth.service';
+import { OAuthCallbackGuard, OAuthStrategies } from './passport/oauth-callback.guard';
+import { OAuthProvidersRegistry } from './providers/oauth-providers.registry';
+import { ProviderTokenCipher } from './provider-token.cipher';
+
+/** Sign-in with OpenID Connect providers and GitHub; linking and unlinking provider accounts. */
+@Module({
+  imports: [UsersModule, SessionsModule, SecretsModule],
+  controllers: [OAuthController],
+  providers: [
+    OAuthProvidersRegistry,
+    OAuthRepository,
+    OAuthService,
+    ProviderTokenCipher,
+    OAuthStrategies,
+    OAuthCallbackGuard,
+  ],
+})
+export class OAuthModule {}

@@ -1,0 +1,180 @@
+import { Injectable } from '@nestjs/common';
+import { CacheService } from '@app/cache';
+import { isUniqueViolation, PrismaService } from '@app/database';
+import { PublicUser, publicUserSelect } from '../users/public-user';
+import { UsersRepository } from '../users/users.repository';
+
+export interface OAuthStateRow {
+  provider: string;
+  codeVerifier: string;
+  nonce: string;
+  redirectUri: string;
+  linkUserId: string | null;
+  expiresAt: Date;
+}
+
+export interface NewOAuthAccount {
+  provider: string;
+  providerAccountId: string;
+  email: string | null;
+  accessTokenEnc: string | null;
+  refreshTokenEnc: string | null;
+}
+
+export interface OAuthAccountView {
+  provider: string;
+  providerAccountId: string;
+  email: string | null;
+  linkedAt: Date;
+}
+
+export type UnlinkResult = 'unlinked' | 'not_found' | 'last_login_method';
+
+/**
+ * OAuth authorization states and linked provider accounts, in PostgreSQL; the account → user
+ * lookup goes through the cache (`oauth:{provider}:{providerAccountId}`), deleted on link/unlink.
+ */
+@Injectable()
+export class OAuthRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: CacheService,
+    private readonly users: UsersRepository,
+  ) {}
+
+  async createState(stateHash: string, row: OAuthStateRow): Promise<void> {
+    // Abandoned flows: expired rows go whenever a new flow starts (indexed on expires_at).
+    await this.prisma.oAuthState.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+    await this.prisma.oAuthState.create({ data: { stateHash, ...row } });
+  }
+
+  /** Deletes and returns the state: of two concurrent callbacks with one state, one gets it. */
+  async consumeState(stateHash: string): Promise<OAuthStateRow | null> {
+    const rows = await this.prisma.$queryRaw<
+      {
+        provider: string;
+        code_verifier: string;
+        nonce: string;
+        redirect_uri: string;
+        link_user_id: string | null;
+        expires_at: Date;
+      }[]
+    >`DELETE FROM oauth_states WHERE state_hash = ${stateHash}
+      RETURNING provider, code_verifier, nonce, redirect_uri, link_user_id::text, expires_at`;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      provider: row.provider,
+      codeVerifier: row.code_verifier,
+      nonce: row.nonce,
+      redirectUri: row.redirect_uri,
+      linkUserId: row.link_user_id,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  /** The user a provider account signs in, through the cache. */
+  findUserId(provider: string, providerAccountId: string): Promise<string | null> {
+    return this.cache.getOrLoad<string>({
+      entity: 'oauth',
+      key: this.cache.keys.oauthAccount(provider, providerAccountId),
+      load: async () =>
+        (
+          await this.prisma.oAuthAccount.findUnique({
+            where: { provider_providerAccountId: { provider, providerAccountId } },
+            select: { userId: true },
+          })
+        )?.userId ?? null,
+    });
+  }
+
+  async hasProvider(userId: string, provider: string): Promise<boolean> {
+    const found = await this.prisma.oAuthAccount.findUnique({
+      where: { userId_provider: { userId, provider } },
+      select: { id: true },
+    });
+    return found !== null;
+  }
+
+  listForUser(userId: string): Promise<OAuthAccountView[]> {
+    return this.prisma.oAuthAccount.findMany({
+      where: { userId },
+      select: { provider: true, providerAccountId: true, email: true, linkedAt: true },
+      orderBy: { linkedAt: 'asc' },
+    });
+  }
+
+  /** False when the provider account is linked already, or the user has one of that provider. */
+  async link(userId: string, account: NewOAuthAccount): Promise<boolean> {
+    try {
+      await this.prisma.oAuthAccount.create({ data: { userId, ...account }, select: { id: true } });
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+    await this.cache.delete([this.cache.keys.oauthAccount(account.provider, account.providerAccountId)]);
+    return true;
+  }
+
+  /** Fresh provider tokens and email at each sign-in (tokens encrypted by the caller). */
+  async updateOnSignIn(account: NewOAuthAccount): Promise<void> {
+    await this.prisma.oAuthAccount.updateMany({
+      where: { provider: account.provider, providerAccountId: account.providerAccountId },
+      data: {
+        email: account.email,
+        accessTokenEnc: account.accessTokenEnc,
+        ...(account.refreshTokenEnc ? { refreshTokenEnc: account.refreshTokenEnc } : {}),
+      },
+    });
+  }
+
+  /**
+   * A new user (no password) and its provider account in ONE transaction: both or neither.
+   * Null when the email or the provider account was taken meanwhile.
+   */
+  async createUserWithAccount(
+    user: { email: string; name: string | null; emailVerified: boolean },
+    account: NewOAuthAccount,
+  ): Promise<PublicUser | null> {
+    let created: PublicUser;
+    try {
+      created = await this.prisma.$transaction(async (tx) => {
+        const row = await tx.user.create({
+          data: { ...user, passwordHash: null },
+          select: publicUserSelect,
+        });
+        await tx.oAuthAccount.create({ data: { userId: row.id, ...account }, select: { id: true } });
+        return row;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+    await this.users.cacheCreated(created);
+    await this.cache.delete([this.cache.keys.oauthAccount(account.provider, account.providerAccountId)]);
+    return created;
+  }
+
+  /**
+   * Removes the user's account of `provider` unless it is their last way to sign in (no password
+   * and no other provider). The user row is locked so two concurrent unlinks cannot both pass.
+   */
+  async unlink(userId: string, provider: string): Promise<UnlinkResult> {
+    const result = await this.prisma.$transaction(async (tx) => {
+      const users = await tx.$queryRaw<{ has_password: boolean }[]>`
+        SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+      const accounts = await tx.oAuthAccount.findMany({
+        where: { userId },
+        select: { id: true, provider: true, providerAccountId: true },
+      });
+      const account = accounts.find((a) => a.provider === provider);
+      if (!users[0] || !account) return 'not_found' as const;
+      if (!users[0].has_password && accounts.length <= 1) return 'last_login_method' as const;
+      await tx.oAuthAccount.delete({ where: { id: account.id } });
+      return account;
+    });
+    if (typeof result === 'string') return result;
+    await this.cache.delete([this.cache.keys.oauthAccount(result.provider, result.providerAccountId)]);
+    return 'unlinked';
+  }
+}

@@ -1,0 +1,74 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { CacheService } from '@app/cache';
+import { PrismaService } from '@app/database';
+import { MetricsService } from '@app/metrics';
+import { Counter, Gauge, Histogram } from 'prom-client';
+
+const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/** Turns the cache's and the database's events into Prometheus series (label values are bounded). */
+@Injectable()
+export class CacheDatabaseMetrics implements OnModuleInit {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly cache: CacheService,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  onModuleInit(): void {
+    const registers = [this.metrics.registry];
+    const queries = new Counter({
+      name: 'auth_db_queries_total',
+      help: 'SQL statements sent to PostgreSQL, by table and statement kind',
+      labelNames: ['table', 'kind'],
+      registers,
+    });
+    const lookups = new Counter({
+      name: 'auth_cache_lookups_total',
+      help: 'Cache lookups by tier (l1, l2), entity and result (hit, miss)',
+      labelNames: ['tier', 'entity', 'result'],
+      registers,
+    });
+    const loads = new Counter({
+      name: 'auth_cache_loads_total',
+      help: 'Values loaded from PostgreSQL on a cache miss, by entity',
+      labelNames: ['entity'],
+      registers,
+    });
+    const errors = new Counter({
+      name: 'auth_cache_errors_total',
+      help: 'Redis calls that failed or timed out, by operation',
+      labelNames: ['operation'],
+      registers,
+    });
+    const redisSeconds = new Histogram({
+      name: 'auth_cache_redis_duration_seconds',
+      help: 'Duration of Redis calls by operation (its count is the number of round trips)',
+      labelNames: ['operation'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
+      registers,
+    });
+    const invalidations = new Counter({
+      name: 'auth_cache_invalidations_total',
+      help: 'Keys invalidated across instances, sent and received',
+      labelNames: ['direction'],
+      registers,
+    });
+    const circuit = new Gauge({
+      name: 'auth_cache_circuit_state',
+      help: 'Redis circuit breaker: 0 closed, 1 half-open, 2 open',
+      registers,
+    });
+
+    this.prisma.queries.on('query', ({ table, kind }) => queries.inc({ table, kind }));
+    const events = this.cache.events;
+    events.on('hit', ({ tier, entity }) => lookups.inc({ tier, entity, result: 'hit' }));
+    events.on('miss', ({ tier, entity }) => lookups.inc({ tier, entity, result: 'miss' }));
+    events.on('load', ({ entity }) => loads.inc({ entity }));
+    events.on('error', ({ operation }) => errors.inc({ operation }));
+    events.on('latency', ({ operation, seconds }) => redisSeconds.observe({ operation }, seconds));
+    events.on('invalidation', ({ direction, keys }) => invalidations.inc({ direction }, keys));
+    events.on('circuit', ({ state }) => circuit.set(CIRCUIT_VALUE[state]));
+    circuit.set(CIRCUIT_VALUE[this.cache.breaker.state]);
+  }
+}

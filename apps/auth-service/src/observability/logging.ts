@@ -1,0 +1,150 @@
+import { LoggerService } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import pino, { DestinationStream, Logger } from 'pino';
+import type { AppConfig } from '../config/app-config';
+
+/** Fields whose values never reach a log line, wherever they appear (up to three levels deep). */
+const SECRET_FIELDS = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'refresh_token',
+  'access_token',
+  'id_token',
+  'client_secret',
+  'secret',
+];
+const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => {
+  const key = /^[A-Za-z_$][\w$]*$/.test(f) ? f : `["${f}"]`;
+  const dot = key.startsWith('[') ? key : `.${key}`;
+  return [key, `*${dot}`, `*.*${dot}`, `*.*.*${dot}`];
+});
+
+/** Token-looking text inside free-form messages: bearer credentials and JWTs. */
+const SECRET_TEXT = [
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi, '$1 [Redacted]'],
+  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+/g, '[Redacted JWT]'],
+  [/\$argon2id?\$[^\s"']+/g, '[Redacted hash]'],
+] as const;
+
+export function scrubText(text: string): string {
+  return SECRET_TEXT.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
+}
+
+/**
+ * The process's JSON logger: `LOG_LEVEL`, secrets redacted. The request id is on each request's
+ * access line; it is not propagated to other lines, because AsyncLocalStorage's promise hooks
+ * cost every request a noticeable share of its CPU on Node 20.
+ */
+export function createRootLogger(level: AppConfig['logLevel'], destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'auth-service' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((a) => (typeof a === 'string' ? scrubText(a) : a)) as Parameters<typeof method>,
+          );
+        },
+      },
+    },
+    destination ?? pino.destination({ fd: 1, sync: true }),
+  );
+}
+
+/** Routes Nest's `Logger` (every `new Logger('Context').log(...)` in the code) through pino. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: pino.Level, message: unknown, rest: unknown[]): void {
+    if (!this.logger.isLevelEnabled(level)) return;
+    // Nest passes (message, context) or (message, stack, context) for errors.
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    const stack = level === 'error' && rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
+    const fields: Record<string, unknown> = {};
+    if (context) fields.context = context;
+    if (stack) fields.stack = scrubText(stack);
+    if (message instanceof Error) {
+      fields.err = { type: message.name, message: scrubText(message.message), stack: message.stack };
+      this.logger[level](fields, scrubText(message.message));
+    } else if (typeof message === 'object' && message !== null) {
+      this.logger[level]({ ...fields, ...(message as object) });
+    } else {
+      this.logger[level](fields, String(message));
+    }
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const QUIET_ROUTES = new Set(['/metrics', '/health/live', '/health/ready']);
+
+/** The path with every query value replaced: query strings may carry tokens (email links). */
+function safeUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  return `${url.slice(0, q)}?${[...params.keys()].map((k) => `${encodeURIComponent(k)}=[Redacted]`).join('&')}`;
+}
+
+/**
+ * Request ids (`x-request-id` honoured when well-formed, else generated, echoed in the answer)
+ * and one access-log line per request (no headers, no bodies, no query values).
+ */
+export function registerRequestLogging(fastify: FastifyInstance, logger: Logger): void {
+  const started = new WeakMap<FastifyRequest, string>();
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const header = request.headers['x-request-id'];
+    const reqId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    started.set(request, reqId);
+    void reply.header('x-request-id', reqId);
+    done();
+  });
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const route = request.routeOptions.url;
+    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    if ((!(route && QUIET_ROUTES.has(route)) || level === 'error') && logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          reqId: started.get(request),
+          req: { method: request.method, url: safeUrl(request.url), route, remoteAddress: request.ip },
+          res: { statusCode: reply.statusCode },
+          responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request completed',
+      );
+    }
+    done();
+  });
+}

@@ -1,0 +1,207 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { MetricsService } from '@app/metrics';
+import { RedisService } from '@app/redis';
+import { createHash } from 'node:crypto';
+import { Counter } from 'prom-client';
+import {
+  RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import { ApiError } from '../common/api-error';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import {
+  KNOWN_CLIENT_SECONDS,
+  LimitName,
+  LOCKOUT_LEVEL_WINDOW_SECONDS,
+  lockoutSeconds,
+  LOGIN_FAILURES_WINDOW_SECONDS,
+  RateLimitSettings,
+  RequestLimit,
+  requestLimitRates,
+} from './rate-limit.definitions';
+
+/** A rate-limit refusal: 429 `too_many_requests` with `Retry-After` in whole seconds. */
+export function tooManyRequests(msBeforeNext: number, what = 'Too many requests'): ApiError {
+  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new ApiError('too_many_requests', `${what}; retry in ${seconds} s`, {
+    'Retry-After': String(seconds),
+  });
+}
+
+/** Accounts are keyed by the SHA-256 of the normalised email: no raw email in a Redis key. */
+export function accountKey(normalizedEmail: string): string {
+  return createHash('sha256').update(normalizedEmail).digest('hex');
+}
+
+/**
+ * The counters behind every limit (rate-limiter-flexible). With Redis, each is a RateLimiterRedis
+ * shared by every instance, insured by an in-process RateLimiterMemory that takes over whenever a
+ * Redis call fails or the connection is not ready (fail open to per-instance limits, never a 5xx);
+ * without Redis, the in-process limiter alone. Every refusal is counted, per limit.
+ */
+@Injectable()
+export class RateLimitService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('RateLimit');
+  private readonly settings: RateLimitSettings;
+  private readonly requests: Record<RequestLimit, RateLimiterAbstract>;
+  /** Consecutive failed logins per (account, IP); blocked (progressively) when the streak is reached. */
+  private readonly failures: RateLimiterAbstract;
+  /** How many lockouts an (account, IP) pair had in the last 24 h: the exponent of the next block. */
+  private readonly lockoutLevels: RateLimiterAbstract;
+  /** Failed logins per account from every IP; a short block when reached. */
+  private readonly accountFailures: RateLimiterAbstract;
+  /** (account, IP) pairs that signed in successfully: the account-wide block does not apply to them. */
+  private readonly knownClients: RateLimiterAbstract;
+  private readonly counts = new Map<LimitName, number>();
+  private counter?: Counter<'limit'>;
+  private lastErrorLog = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly redis: RedisService,
+    private readonly metrics: MetricsService,
+  ) {
+    this.settings = config.rateLimit;
+    const prefix = `${config.cache.keyPrefix}:rl`;
+    const make = (name: string, points: number, duration: number, blockDuration = 0) =>
+      this.limiter(`${prefix}:${name}`, { points, duration, blockDuration });
+    const rates = requestLimitRates(this.settings);
+    this.requests = Object.fromEntries(
+      (Object.keys(rates) as RequestLimit[]).map((name) => [
+        name,
+        make(name, rates[name].points, rates[name].durationSeconds),
+      ]),
+    ) as Record<RequestLimit, RateLimiterAbstract>;
+    this.failures = make('login_fails', this.settings.loginFailures, LOGIN_FAILURES_WINDOW_SECONDS);
+    this.lockoutLevels = make('login_lockouts', 1_000_000, LOCKOUT_LEVEL_WINDOW_SECONDS);
+    this.accountFailures = make(
+      'login_account',
+      this.settings.loginAccount.points,
+      this.settings.loginAccount.durationSeconds,
+      this.settings.loginAccountBlockSeconds,
+    );
+    this.knownClients = make('login_known', 1, KNOWN_CLIENT_SECONDS);
+  }
+
+  onApplicationBootstrap(): void {
+    this.counter = new Counter({
+      name: `${this.metrics.options.prefix}rate_limit_rejections_total`,
+      help: 'Requests refused with 429 by a rate limit, by limit',
+      labelNames: ['limit'],
+      registers: [this.metrics.registry],
+    });
+    for (const [limit, n] of this.counts) this.counter.inc({ limit }, n);
+  }
+
+  get enabled(): boolean {
+    return this.settings.enabled;
+  }
+
+  /** Refusals so far, per limit (also exported as auth_rate_limit_rejections_total{limit}). */
+  rejections(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  /** Counts one request against `limit` for `key`; the refusal to throw when it is over. */
+  async hit(limit: RequestLimit, key: string): Promise<ApiError | undefined> {
+    try {
+      await this.requests[limit].consume(key);
+      return undefined;
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return this.reject(limit, error.msBeforeNext);
+      return this.failOpen(error);
+    }
+  }
+
+  /** Before a login's password is checked: is this (account, IP) locked out, or the account blocked? */
+  async checkLogin(email: string, ip: string): Promise<ApiError | undefined> {
+    const account = accountKey(email);
+    const pair = `${account}:${ip}`;
+    try {
+      const streak = await this.failures.get(pair);
+      if (streak && streak.consumedPoints > this.settings.loginFailures) {
+        return this.reject('login_lockout', streak.msBeforeNext, 'Too many failed logins');
+      }
+      const accountWide = await this.accountFailures.get(account);
+      if (accountWide && accountWide.consumedPoints > this.settings.loginAccount.points) {
+        // A client that signed in to this account before is not kept out by someone else's attack.
+        if (!(await this.knownClients.get(pair))) {
+          return this.reject('login_account', accountWide.msBeforeNext, 'Too many failed logins');
+        }
+      }
+      return undefined;
+    } catch (error) {
+      return this.failOpen(error);
+    }
+  }
+
+  /** A wrong password (or unknown email): lengthen the streak, lock the pair out progressively. */
+  async loginFailed(email: string, ip: string): Promise<void> {
+    const account = accountKey(email);
+    const pair = `${account}:${ip}`;
+    try {
+      await this.accountFailures.consume(account).catch((error: unknown) => {
+        if (!(error instanceof RateLimiterRes)) throw error;
+      });
+      const streak = await this.failures.consume(pair).catch((error: unknown) => {
+        if (error instanceof RateLimiterRes) return error;
+        throw error;
+      });
+      if (streak.consumedPoints >= this.settings.loginFailures) {
+        const level = (await this.lockoutLevels.consume(pair)).consumedPoints;
+        await this.failures.block(pair, lockoutSeconds(this.settings, level));
+      }
+    } catch (error) {
+      this.failOpen(error);
+    }
+  }
+
+  /** A successful login resets the pair's streak and lockout level, and the account's failures. */
+  async loginSucceeded(email: string, ip: string): Promise<void> {
+    const account = accountKey(email);
+    const pair = `${account}:${ip}`;
+    try {
+      await Promise.all([
+        this.failures.delete(pair),
+        this.lockoutLevels.delete(pair),
+        this.accountFailures.delete(account),
+        this.knownClients.set(pair, 1, KNOWN_CLIENT_SECONDS),
+      ]);
+    } catch (error) {
+      this.failOpen(error);
+    }
+  }
+
+  private reject(limit: LimitName, msBeforeNext: number, what?: string): ApiError {
+    this.counts.set(limit, (this.counts.get(limit) ?? 0) + 1);
+    this.counter?.inc({ limit });
+    return tooManyRequests(msBeforeNext, what);
+  }
+
+  /** Neither Redis nor the in-process limiter could answer: let the request through, log once per burst. */
+  private failOpen(error: unknown): undefined {
+    if (Date.now() - this.lastErrorLog > 10_000) {
+      this.lastErrorLog = Date.now();
+      this.logger.warn(`rate limiting skipped: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return undefined;
+  }
+
+  private limiter(
+    keyPrefix: string,
+    options: { points: number; duration: number; blockDuration: number },
+  ): RateLimiterAbstract {
+    const memory = new RateLimiterMemory({ ...options, keyPrefix });
+    if (!this.redis.client) return memory;
+    return new RateLimiterRedis({
+      ...options,
+      keyPrefix,
+      storeClient: this.redis.client,
+      // Not connected: go to the in-process limiter at once instead of waiting for a timeout.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+  }
+}

@@ -1,0 +1,189 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { CacheService } from '@app/cache';
+import { PrismaService } from '@app/database';
+import { PublicUser } from '../users/public-user';
+import { UsersRepository } from '../users/users.repository';
+import { SessionStateCache } from './session-state.cache';
+
+export type RevocationReason =
+  'logout' | 'logout_all' | 'session_deleted' | 'password_change' | 'password_reset' | 'refresh_token_reused';
+
+/** What a request needs to know about its session to accept an access token. */
+export interface SessionState {
+  id: string;
+  userId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface NewSession {
+  userId: string;
+  refreshTokenHash: string;
+  expiresAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export const sessionStateSelect = { id: true, userId: true, expiresAt: true, revokedAt: true } as const;
+
+@Injectable()
+export class SessionsRepository {
+  /** Reports revocations (for metrics): how many sessions one call revoked, and why. */
+  readonly revocations = new EventEmitter<{ revoked: [{ reason: RevocationReason; count: number }] }>();
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: CacheService,
+    private readonly stateCache: SessionStateCache,
+    private readonly users: UsersRepository,
+  ) {}
+
+  async create(session: NewSession): Promise<SessionState> {
+    const state = await this.prisma.session.create({ data: session, select: sessionStateSelect });
+    await this.stateCache.write([state]);
+    return state;
+  }
+
+  getState(id: string): Promise<SessionState | null> {
+    return this.cache.getOrLoad(this.stateSpec(id));
+  }
+
+  /** The session and its user in one cache round trip: what every authenticated request needs. */
+  getStateAndUser(sessionId: string, userId: string): Promise<[SessionState | null, PublicUser | null]> {
+    return this.cache.getOrLoadMany([this.stateSpec(sessionId), this.users.byIdSpec(userId)]);
+  }
+
+  private stateSpec(id: string) {
+    return this.stateCache.spec(id, () =>
+      this.prisma.session.findUnique({ where: { id }, select: sessionStateSelect }),
+    );
+  }
+
+  listActiveForUser(userId: string): Promise<SessionView[]> {
+    return this.prisma.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true, ip: true },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  /**
+   * Swaps the current refresh-token hash for a new one, atomically: of two concurrent refreshes
+   * with the same token exactly one wins. The old hash is kept to detect its reuse.
+   */
+  rotateRefreshToken(oldHash: string, newHash: string): Promise<SessionState | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const now = new Date();
+      const { count } = await tx.session.updateMany({
+        where: { refreshTokenHash: oldHash, revokedAt: null, expiresAt: { gt: now } },
+        data: { refreshTokenHash: newHash, lastSeenAt: now },
+      });
+      if (count !== 1) return null;
+      const session = await tx.session.findUniqueOrThrow({
+        where: { refreshTokenHash: newHash },
+        select: sessionStateSelect,
+      });
+      await tx.rotatedRefreshToken.create({ data: { tokenHash: oldHash, sessionId: session.id } });
+      return session;
+    });
+  }
+
+  async getSessionIdByRotatedToken(tokenHash: string): Promise<string | null> {
+    const row = await this.prisma.rotatedRefreshToken.findUnique({
+      where: { tokenHash },
+      select: { sessionId: true },
+    });
+    return row?.sessionId ?? null;
+  }
+
+  /** True when the session existed, was active and is now revoked. */
+  async revoke(id: string, reason: RevocationReason, userId?: string): Promise<boolean> {
+    const revoked = await this.prisma.session.updateManyAndReturn({
+      where: { id, revokedAt: null, ...(userId ? { userId } : {}) },
+      data: { revokedAt: new Date(), revokedReason: reason },
+      select: sessionStateSelect,
+    });
+    await this.stateCache.write(revoked);
+    if (revoked.length > 0) this.revocations.emit('revoked', { reason, count: revoked.length });
+    return revoked.length === 1;
+  }
+
+  /** Revokes every active session of the user (but `exceptId`), returning the ids revoked. */
+  async revokeAllForUser(userId: string, reason: RevocationReason, exceptId?: string): Promise<string[]> {
+    const revoked = await this.prisma.session.updateManyAndReturn({
+      where: { userId, revokedAt: null, ...(exceptId ? { id: { not: exceptId } } : {}) },
+      data: { revokedAt: new Date(), revokedReason: reason },
+      select: sessionStateSelect,
+    });
+    await this.stateCache.write(revoked);
+    if (revoked.length > 0) this.revocations.emit('revoked', { reason, count: revoked.length });
+    return revoked.map((s) => s.id);
+  }
+
+  /** The ids of sessions active within `sinceMs`, most recent first (cache warming). */
+  async listRecentlyActive(sinceMs: number, limit: number): Promise<{ id: string; userId: string }[]> {
+    const now = new Date();
+    return this.prisma.session.findMany({
+      where: {
+        revokedAt: null,
+        expiresAt: { gt: now },
+        lastSeenAt: { gt: new Date(now.getTime() - sinceMs) },
+      },
+      select: { id: true, userId: true },
+      orderBy: { lastSeenAt: 'desc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Loads session states into the cache with one query per batch. Fill semantics (SET NX): a
+   * revocation written meanwhile is never overwritten by this older read.
+   */
+  async warm(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.prisma.session.findMany({
+      where: { id: { in: ids } },
+      select: sessionStateSelect,
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    await Promise.all(
+      rows.map((row) => this.cache.getOrLoad(this.stateCache.spec(row.id, async () => byId.get(row.id)!))),
+    );
+    return rows.length;
+  }
+
+  /** Ids of the user's sessions that may still be cached (not expired), for eviction. */
+  async idsForUser(userId: string): Promise<string[]> {
+    const rows = await this.prisma.session.findMany({
+      where: { userId, expiresAt: { gt: new Date() } },
+      select: { id: true },
+      take: 10_000,
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Write-behind of `lastSeenAt`: one UPDATE … FROM (VALUES …) for the whole batch; a time never
+   * moves backwards. Answers the number of rows changed.
+   */
+  async touchLastSeen(entries: { id: string; at: Date }[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const values = entries.map((_, i) => `($${i * 2 + 1}::uuid, $${i * 2 + 2}::timestamptz)`).join(', ');
+    const params = entries.flatMap((e) => [e.id, e.at.toISOString()]);
+    return this.prisma.$executeRawUnsafe(
+      `UPDATE sessions AS s SET last_seen_at = v.at FROM (VALUES ${values}) AS v(id, at)
+       WHERE s.id = v.id AND s.last_seen_at < v.at`,
+      ...params,
+    );
+  }
+}

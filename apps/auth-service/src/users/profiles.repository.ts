@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { CacheService } from '@app/cache';
+import { PrismaService } from '@app/database';
+
+export interface ProfileView {
+  bio: string | null;
+  avatarUrl: string | null;
+  locale: string | null;
+  timezone: string | null;
+  updatedAt: Date | null;
+}
+
+export type ProfilePatch = Partial<Omit<ProfileView, 'updatedAt'>>;
+
+const profileSelect = { bio: true, avatarUrl: true, locale: true, timezone: true, updatedAt: true } as const;
+
+const EMPTY_PROFILE: ProfileView = {
+  bio: null,
+  avatarUrl: null,
+  locale: null,
+  timezone: null,
+  updatedAt: null,
+};
+
+/** Profiles in PostgreSQL and in the cache (`profile:{userId}`, write-through). */
+@Injectable()
+export class ProfilesRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: CacheService,
+  ) {}
+
+  async getByUserId(userId: string): Promise<ProfileView> {
+    const profile = await this.cache.getOrLoad({
+      entity: 'profile',
+      key: this.cache.keys.profile(userId),
+      tags: [this.cache.keys.userTag(userId)],
+      load: () => this.prisma.profile.findUnique({ where: { userId }, select: profileSelect }),
+    });
+    return profile ?? EMPTY_PROFILE;
+  }
+
+  async upsert(userId: string, patch: ProfilePatch): Promise<ProfileView> {
+    const profile = await this.prisma.profile.upsert({
+      where: { userId },
+      create: { userId, ...patch },
+      update: patch,
+      select: profileSelect,
+    });
+    await this.cache.set('profile', this.cache.keys.profile(userId), profile, {
+      tags: [this.cache.keys.userTag(userId)],
+    });
+    return profile;
+  }
+}

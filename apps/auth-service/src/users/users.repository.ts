@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+import { CacheService, LoadSpec } from '@app/cache';
+import { isUniqueViolation, PrismaService } from '@app/database';
+import { CacheableUser, PublicUser, publicUserSelect, toCacheableUser } from './public-user';
+
+export interface UserCredentials {
+  id: string;
+  passwordHash: string | null;
+}
+
+/**
+ * Users in PostgreSQL and in the cache (`user:id:{id}` holds a PublicUser, never a secret;
+ * `user:email:{sha256}` maps an email to an id). Credentials are always read from PostgreSQL.
+ */
+@Injectable()
+export class UsersRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: CacheService,
+  ) {}
+
+  byIdSpec(id: string): LoadSpec<PublicUser> {
+    return {
+      entity: 'user',
+      key: this.cache.keys.user(id),
+      tags: [this.cache.keys.userTag(id)],
+      load: () => this.prisma.user.findUnique({ where: { id }, select: publicUserSelect }),
+    };
+  }
+
+  getById(id: string): Promise<PublicUser | null> {
+    return this.cache.getOrLoad(this.byIdSpec(id));
+  }
+
+  async getByEmail(email: string): Promise<PublicUser | null> {
+    const id = await this.cache.getOrLoad<string>({
+      entity: 'userEmail',
+      key: this.cache.keys.userByEmail(email),
+      load: async () =>
+        (await this.prisma.user.findUnique({ where: { email }, select: { id: true } }))?.id ?? null,
+    });
+    return id ? this.getById(id) : null;
+  }
+
+  getCredentialsByEmail(email: string): Promise<UserCredentials | null> {
+    return this.prisma.user.findUnique({ where: { email }, select: { id: true, passwordHash: true } });
+  }
+
+  getCredentialsById(id: string): Promise<UserCredentials | null> {
+    return this.prisma.user.findUnique({ where: { id }, select: { id: true, passwordHash: true } });
+  }
+
+  /** Null when the email is already registered. */
+  async create(data: {
+    email: string;
+    passwordHash: string | null;
+    name?: string | null;
+    roles?: string[];
+  }): Promise<PublicUser | null> {
+    let user: PublicUser;
+    try {
+      user = await this.prisma.user.create({ data, select: publicUserSelect });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+    // A cached "no such email" answer must not outlive the account that now has it.
+    await this.cache.delete([this.cache.keys.userByEmail(data.email)]);
+    await this.writeThrough(user);
+    return user;
+  }
+
+  async updateName(id: string, name: string | null): Promise<PublicUser> {
+    const user = await this.prisma.user.update({ where: { id }, data: { name }, select: publicUserSelect });
+    await this.writeThrough(user);
+    return user;
+  }
+
+  /** Re-reads the row into the cache, after a write made elsewhere (e.g. email verification). */
+  async refresh(id: string): Promise<PublicUser | null> {
+    const user = await this.prisma.user.findUnique({ where: { id }, select: publicUserSelect });
+    if (user) await this.writeThrough(user);
+    else await this.cache.set('user', this.cache.keys.user(id), null);
+    return user;
+  }
+
+  /** Caches a user whose row another repository created in its own transaction (an OAuth sign-up). */
+  async cacheCreated(user: PublicUser): Promise<void> {
+    await this.cache.delete([this.cache.keys.userByEmail(user.email)]);
+    await this.writeThrough(user);
+  }
+
+  /** The row as PostgreSQL has it, bypassing the cache (consistency checks). */
+  readFromDatabase(id: string): Promise<PublicUser | null> {
+    return this.prisma.user.findUnique({ where: { id }, select: publicUserSelect });
+  }
+
+  /** What the cache holds for the user, without counting a lookup or filling anything. */
+  peekCached(
+    id: string,
+  ): Promise<{ l1: boolean; l2: boolean | undefined; value: CacheableUser | null | undefined }> {
+    return this.cache.peek<CacheableUser>('user', this.cache.keys.user(id));
+  }
+
+  /**
+   * Up to `count` user ids from a random point of the primary key (the consistency sampler): an
+   * index range scan, cheap on any table size, unlike ORDER BY random().
+   */
+  async randomIds(count: number): Promise<string[]> {
+    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
+      'SELECT id::text AS id FROM users WHERE id >= gen_random_uuid() ORDER BY id LIMIT $1',
+      count,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Loads users into the cache with one query per batch. Fill semantics (SET NX): an entry that a
+   * concurrent write put there is never overwritten by this older read. Answers how many existed.
+   */
+  async warm(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    await Promise.all(
+      rows.map((row) =>
+        this.cache.getOrLoad({
+          ...this.byIdSpec(row.id),
+          load: async () => toCacheableUser(byId.get(row.id)!),
+        }),
+      ),
+    );
+    return rows.length;
+  }
+
+  /**
+   * The first admin (ADMIN_EMAIL/ADMIN_PASSWORD): created with the admin role, or an existing
+   * account promoted (its password is left alone). Idempotent; concurrent starts serialise on a
+   * PostgreSQL advisory lock. `hashPassword` runs only when the account must be created.
+   */
+  async ensureAdmin(
+    email: string,
+    hashPassword: () => Promise<string>,
+  ): Promise<{ user: PublicUser; outcome: 'created' | 'promoted' | 'unchanged' }> {
+    const passwordHash = (await this.prisma.user.findUnique({ where: { email }, select: { id: true } }))
+      ? undefined
+      : await hashPassword();
+    const result = await this.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('auth-service:first-admin'))`);
+      const existing = await tx.user.findUnique({ where: { email }, select: publicUserSelect });
+      if (existing?.roles.includes('admin')) return { user: existing, outcome: 'unchanged' as const };
+      if (existing) {
+        const user = await tx.user.update({
+          where: { id: existing.id },
+          data: { roles: [...existing.roles, 'admin'] },
+          select: publicUserSelect,
+        });
+        return { user, outcome: 'promoted' as const };
+      }
+      const user = await tx.user.create({
+        data: {
+          email,
+          passwordHash: passwordHash ?? (await hashPassword()),
+          roles: ['user', 'admin'],
+          emailVerified: true,
+        },
+        select: publicUserSelect,
+      });
+      return { user, outcome: 'created' as const };
+    });
+    if (result.outcome !== 'unchanged') {
+      await this.cache.delete([this.cache.keys.userByEmail(email)]);
+      await this.writeThrough(result.user);
+    }
+    return result;
+  }
+
+  private writeThrough(user: PublicUser): Promise<void> {
+    const cached: CacheableUser = toCacheableUser(user);
+    return this.cache.set('user', this.cache.keys.user(user.id), cached, {
+      tags: [this.cache.keys.userTag(user.id)],
+    });
+  }
+}

@@ -1,0 +1,44 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CacheResponse } from '@app/cache';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { SigningKeysService, SUPPORTED_ALGORITHMS } from '../tokens/signing-keys.service';
+
+@ApiTags('discovery')
+@Controller('.well-known')
+export class WellKnownController {
+  constructor(
+    private readonly keys: SigningKeysService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOkResponse({ description: 'The current and previous public signing keys' })
+  jwks() {
+    return this.keys.jwks();
+  }
+
+  @Get('openid-configuration')
+  @Header('Cache-Control', 'public, max-age=3600')
+  @CacheResponse({ ttlSeconds: 3600, perCaller: false })
+  @ApiOkResponse({ description: 'Discovery document (issuer, jwks_uri, introspection_endpoint, …)' })
+  openidConfiguration() {
+    const base = this.config.http.appUrl;
+    return {
+      issuer: this.config.jwt.issuer,
+      jwks_uri: `${base}/.well-known/jwks.json`,
+      introspection_endpoint: `${base}/api/v1/auth/introspect`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+      token_endpoint: `${base}/api/v1/auth/login`,
+      userinfo_endpoint: `${base}/api/v1/auth/me`,
+      revocation_endpoint: `${base}/api/v1/auth/logout`,
+      response_types_supported: ['code'],
+      grant_types_supported: ['password', 'refresh_token', 'authorization_code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
+      access_token_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
+      claims_supported: ['iss', 'aud', 'sub', 'sid', 'iat', 'exp', 'jti', 'roles'],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+// Jest runs TypeScript and the ESM-only packages (NestJS 12, jose) through SWC: Jest on Node 20
+// cannot require() ES modules itself. Type checking is `npm run typecheck`'s job, not the tests'.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2023',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const moduleNameMapper = {
+  '^@app/(database|metrics|redis|cache|auth-client)$': '<rootDir>/libs/$1/src',
+  '^@app/(database|metrics|redis|cache|auth-client)/(.*)$': '<rootDir>/libs/$1/src/$2',
+};
+
+const shared = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|@fastify/cookie|jose|cookie|file-type|strtok3|token-types|@tokenizer|@borewit|uint8array-extras|content-disposition|set-cookie-parser|toad-cache|openid-client|oauth4webapi|oidc-provider)/)',
+  ],
+  moduleNameMapper,
+};
+
+module.exports = {
+  testTimeout: 30_000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/libs/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
+};

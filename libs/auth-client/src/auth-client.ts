@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { decodeProtectedHeader, errors, JWTPayload, jwtVerify } from 'jose';
+import { AuthError, authUnavailable, forbidden, invalidToken } from './errors';
+import { IntrospectionCache } from './introspection-cache';
+import { JwksKeyStore, KeysUnavailableError } from './jwks-key-store';
+import { AuthClientOptions, AuthMode, ResolvedOptions, resolveOptions, SupportedAlgorithm } from './options';
+import { hasRoles, RoleRequirement } from './roles';
+
+/** The claims of a verified access token. */
+export interface AccessTokenClaims {
+  iss: string;
+  aud: string | string[];
+  sub: string;
+  sid: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  roles: string[];
+}
+
+/** Who is calling: what the guard puts on `request.user`. */
+export interface Principal {
+  /** `sub`: the user id. */
+  userId: string;
+  /** `sid`: the session the token belongs to. */
+  sessionId: string;
+  roles: string[];
+  /** How the token was checked for this request. */
+  mode: AuthMode;
+  claims: AccessTokenClaims;
+}
+
+export interface VerifyOptions {
+  /** Default: the client's `defaultMode`. */
+  mode?: AuthMode;
+  /** Every requirement must be met, else 403 `forbidden`. */
+  roles?: RoleRequirement | RoleRequirement[];
+}
+
+/** RFC 7662 answer, as far as we use it. */
+interface IntrospectionAnswer {
+  active: boolean;
+  sub?: string;
+  sid?: string;
+}
+
+/** RFC 6750 bearer credentials; the token syntax is b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const MAX_TOKEN_LENGTH = 8192;
+const WARNING_INTERVAL_MS = 10_000;
+
+/**
+ * Verifies the auth service's access tokens. Framework-free: the Nest guard uses it, and so can
+ * any other Node code (`createAuthClient(options).authenticate(req.headers.authorization)`).
+ *
+ * - `local`: signature (keys from the JWKS, cached), `typ` at+jwt, algorithm allow-list, `iss`,
+ *   `aud`, `exp` (with clock tolerance) and the claims' shapes. No network call per request.
+ * - `strict`: `local`, then the auth service's introspection endpoint (revocation-aware), its
+ *   answers cached per token for `introspection.cacheTtlMs`, concurrent misses single-flighted.
+ *   A token that fails the local check never reaches introspection.
+ */
+export class AuthClient {
+  readonly options: ResolvedOptions;
+  readonly keys: JwksKeyStore;
+  private readonly introspections?: IntrospectionCache<IntrospectionAnswer>;
+  private readonly counters = { introspectionRequests: 0, introspectionFailures: 0 };
+  private readonly basicAuth?: string;
+  /** Outage warnings are logged once per burst, not once per request. */
+  private lastWarningAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: AuthClientOptions) {
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this.keys = new JwksKeyStore({
+      ...o.jwks,
+      algorithms: o.algorithms,
+      fetch: o.fetch,
+      clock: o.clock,
+      logger: o.logger,
+    });
+    if (o.introspection) {
+      this.introspections = new IntrospectionCache({
+        ttlMs: o.introspection.cacheTtlMs,
+        maxEntries: o.introspection.cacheMaxEntries,
+        clock: o.clock,
+      });
+      // RFC 6749 §2.3.1: id and secret are form-urlencoded before the Basic encoding.
+      const { clientId, clientSecret } = o.introspection;
+      this.basicAuth = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+    }
+  }
+
+  get defaultMode(): AuthMode {
+    return this.options.defaultMode;
+  }
+
+  /** Loads the keys ahead of the first request. Never throws: a failure is logged and retried on demand. */
+  async warmUp(): Promise<boolean> {
+    await this.keys.refreshIfAllowed();
+    return this.keys.ready;
+  }
+
+  /** Counters for dashboards and tests. */
+  stats() {
+    return {
+      jwksFetches: this.keys.stats.fetches,
+      jwksFailures: this.keys.stats.failures,
+      introspectionRequests: this.counters.introspectionRequests,
+      introspectionFailures: this.counters.introspectionFailures,
+      introspectionCacheHits: this.introspections?.stats.hits ?? 0,
+      introspectionCacheSize: this.introspections?.size ?? 0,
+    };
+  }
+
+  /** The principal for an `Authorization` header value; throws AuthError (401/403/503) otherwise. */
+  authenticate(authorization: unknown, options: VerifyOptions = {}): Promise<Principal> {
+    const match = typeof authorization === 'string' ? BEARER.exec(authorization.trim()) : null;
+    if (!match) return Promise.reject(invalidToken(authorization === undefined ? 'missing' : 'malformed'));
+    return this.verify(match[1], options);
+  }
+
+  /** The principal for a raw access token; throws AuthError (401/403/503) otherwise. */
+  async verify(token: string, options: VerifyOptions = {}): Promise<Principal> {
+    const mode = options.mode ?? this.options.defaultMode;
+    const claims = await this.verifyLocally(token);
+    if (mode === 'strict') await this.checkActive(token, claims);
+    const principal: Principal = {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      roles: claims.roles,
+      mode,
+      claims,
+    };
+    const requirements = options.roles === undefined ? [] : ([] as RoleRequirement[]).concat(options.roles);
+    if (!hasRoles(principal.roles, ...requirements)) throw forbidden();
+    return principal;
+  }
+
+  private async verifyLocally(token: string): Promise<AccessTokenClaims> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      throw invalidToken('malformed');
+    }
+    let header: { alg?: string; kid?: string };
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw invalidToken('malformed');
+    }
+    if (!header.alg || !this.options.algorithms.includes(header.alg as SupportedAlgorithm)) {
+      throw invalidToken('algorithm');
+    }
+    if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256) {
+      throw invalidToken('unknown_key');
+    }
+    let key;
+    try {
+      key = await this.keys.getKey(header.kid);
+    } catch (error) {
+      if (error instanceof KeysUnavailableError) throw authUnavailable('keys_unavailable');
+      throw error;
+    }
+    if (!key) throw invalidToken('unknown_key');
+    if (key.alg !== header.alg) throw invalidToken('algorithm');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key.key, {
+        algorithms: [key.alg],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        typ: 'at+jwt',
+        clockTolerance: this.options.clockToleranceSeconds,
+        requiredClaims: ['iss', 'aud', 'sub', 'sid', 'iat', 'exp', 'jti'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw invalidToken('expired');
+      if (error instanceof errors.JOSEError) throw invalidToken('signature_or_claims');
+      throw error;
+    }
+    const claims = toClaims(payload);
+    if (!claims) throw invalidToken('signature_or_claims');
+    return claims;
+  }
+
+  /** Strict mode: the auth service must say the token is still active (answer cached briefly). */
+  private async checkActive(token: string, claims: AccessTokenClaims): Promise<void> {
+    const cache = this.introspections;
+    if (!cache) {
+      this.options.logger.error(
+        'a route asks for strict mode but no introspection credentials are configured',
+      );
+      throw authUnavailable('introspection_not_configured');
+    }
+    const key = createHash('sha256').update(token).digest('base64url');
+    // The token's exp, on the cache's clock: an answer never outlives the token.
+    const notAfter = this.options.clock() + (claims.exp * 1000 - Date.now());
+    let answer: IntrospectionAnswer;
+    try {
+      answer = await cache.get(key, notAfter, () => this.introspect(token));
+    } catch (error) {
+      if (error instanceof AuthError) throw error;
+      throw authUnavailable('introspection_unavailable');
+    }
+    if (
+      !answer.active ||
+      answer.sub !== claims.sub ||
+      (answer.sid !== undefined && answer.sid !== claims.sid)
+    ) {
+      throw invalidToken('inactive');
+    }
+  }
+
+  private async introspect(token: string): Promise<IntrospectionAnswer> {
+    const o = this.options.introspection!;
+    this.counters.introspectionRequests++;
+    try {
+      const response = await this.options.fetch(o.url, {
+        method: 'POST',
+        headers: {
+          authorization: this.basicAuth!,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        redirect: 'error',
+        signal: AbortSignal.timeout(o.timeoutMs),
+      });
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        const hint = response.status === 401 ? ': our client credentials were refused, check them' : '';
+        throw new Error(`HTTP ${response.status}${hint}`);
+      }
+      const body = (await response.json()) as Partial<IntrospectionAnswer> | null;
+      if (typeof body?.active !== 'boolean') throw new Error('not an RFC 7662 answer');
+      return {
+        active: body.active,
+        sub: typeof body.sub === 'string' ? body.sub : undefined,
+        sid: typeof body.sid === 'string' ? body.sid : undefined,
+      };
+    } catch (error) {
+      this.counters.introspectionFailures++;
+      const now = this.options.clock();
+      if (now - this.lastWarningAt >= WARNING_INTERVAL_MS) {
+        this.lastWarningAt = now;
+        this.options.logger.warn(
+          `introspection at ${o.url} failed (${(error as Error).message ?? error}); strict routes answer 503 ` +
+            `auth_unavailable until it answers again (logged once per ${WARNING_INTERVAL_MS / 1000} s)`,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+/** A client for non-Nest code. Create one per process and reuse it: it holds the key and answer caches. */
+export function createAuthClient(options: AuthClientOptions): AuthClient {
+  return new AuthClient(options);
+}
+
+function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
+  const { iss, aud, sub, iat, exp, jti } = payload;
+  const { sid, roles } = payload as { sid?: unknown; roles?: unknown };
+  if (typeof sub !== 'string' || sub.length === 0 || typeof sid !== 'string' || sid.length === 0)
+    return undefined;
+  if (typeof jti !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') return undefined;
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
+  return { iss: iss as string, aud: aud as string | string[], sub, sid, iat, exp, jti, roles: [...roles] };
+}

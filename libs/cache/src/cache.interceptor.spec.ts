@@ -1,0 +1,105 @@
+import { Controller, Get, Post } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { CacheModule } from './cache.module';
+import { CacheResponse, InvalidateTags } from './cache-response.decorators';
+import { CacheOptions } from './cache.options';
+
+let counter = 0;
+
+@Controller()
+class ProbeController {
+  @Get('public')
+  @CacheResponse({ ttlSeconds: 60, perCaller: false })
+  public() {
+    return { n: ++counter };
+  }
+
+  @Get('mine')
+  @CacheResponse({ ttlSeconds: 60, perCaller: true, tags: (_req, caller) => [`user:${caller}`] })
+  mine() {
+    return { n: ++counter };
+  }
+
+  @Get('plain')
+  plain() {
+    return { n: ++counter };
+  }
+
+  @Post('mine')
+  @InvalidateTags((_req, caller) => [`user:${caller}`])
+  change() {
+    return { ok: true };
+  }
+}
+
+const options: CacheOptions = {
+  enabled: true,
+  keyPrefix: 'spec',
+  schemaVersion: 'v1',
+  ttlSeconds: { user: 60, userEmail: 60, session: 60, oauth: 60, profile: 60, http: 60 },
+  ttlJitter: 0,
+  negativeTtlSeconds: 5,
+  l1MaxEntries: 100,
+  l1TtlSeconds: 60,
+  redisTimeoutMs: 50,
+  breaker: { failureThreshold: 3, cooldownMs: 1000 },
+};
+
+describe('CacheInterceptor', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CacheModule.forRootAsync({
+          useFactory: () => options,
+          extras: { identify: (req) => (req as { headers: Record<string, string> }).headers['x-user'] },
+        }),
+      ],
+      controllers: [ProbeController],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+  afterAll(() => app.close());
+
+  const get = async (url: string, user?: string) => {
+    const res = await app.inject({ method: 'GET', url, headers: user ? { 'x-user': user } : {} });
+    return JSON.parse(res.body) as { n: number };
+  };
+
+  it('serves an opted-in public route from the cache', async () => {
+    const first = await get('/public');
+    expect(await get('/public')).toEqual(first);
+    expect(await get('/public', 'u1')).toEqual(first);
+  });
+
+  it('never caches a route without the decorator', async () => {
+    const first = await get('/plain');
+    expect((await get('/plain')).n).toBe(first.n + 1);
+  });
+
+  it('keys per-caller routes by caller: one user never gets another user’s answer', async () => {
+    const u1 = await get('/mine', 'u1');
+    const u2 = await get('/mine', 'u2');
+    expect(u2.n).not.toBe(u1.n);
+    expect(await get('/mine', 'u1')).toEqual(u1);
+    expect(await get('/mine', 'u2')).toEqual(u2);
+  });
+
+  it('does not cache a per-caller route for anonymous requests', async () => {
+    const first = await get('/mine');
+    expect((await get('/mine')).n).toBe(first.n + 1);
+  });
+
+  it('drops the tagged answers after a write route succeeds, and only those', async () => {
+    const u1 = await get('/mine', 'u3');
+    const u2 = await get('/mine', 'u4');
+    await app.inject({ method: 'POST', url: '/mine', headers: { 'x-user': 'u3' } });
+    await new Promise((r) => setImmediate(r));
+    expect((await get('/mine', 'u3')).n).not.toBe(u1.n);
+    expect(await get('/mine', 'u4')).toEqual(u2);
+  });
+});

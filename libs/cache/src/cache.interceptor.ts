@@ -1,0 +1,68 @@
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { from, lastValueFrom, mergeMap, Observable } from 'rxjs';
+import {
+  CACHE_RESPONSE,
+  CacheResponseOptions,
+  INVALIDATE_TAGS,
+  RequestLike,
+} from './cache-response.decorators';
+import { CACHE_MODULE_EXTRAS, CacheModuleExtras } from './cache.module-options';
+import { CacheService } from './cache.service';
+
+/**
+ * Caches GET responses of routes that opt in with @CacheResponse, keyed by route template, caller
+ * and query (never by URL alone, which would hand one user's answer to another), and drops tagged
+ * responses after a route with @InvalidateTags succeeds.
+ */
+@Injectable()
+export class CacheInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cache: CacheService,
+    @Inject(CACHE_MODULE_EXTRAS) private readonly extras: CacheModuleExtras,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const request = context
+      .switchToHttp()
+      .getRequest<RequestLike & { method: string; routeOptions?: { url?: string } }>();
+    const handler = context.getHandler();
+    const caller = this.extras.identify(request);
+
+    const invalidate = this.reflector.get<(r: RequestLike, c: string | undefined) => string[]>(
+      INVALIDATE_TAGS,
+      handler,
+    );
+    if (invalidate) {
+      // Awaited before the answer goes out: the caller's next read must not see the old entry.
+      return next.handle().pipe(
+        mergeMap(async (value: unknown) => {
+          await Promise.all(invalidate(request, caller).map((tag) => this.cache.invalidateTag(tag)));
+          return value;
+        }),
+      );
+    }
+
+    const options = this.reflector.get<CacheResponseOptions>(CACHE_RESPONSE, handler);
+    if (!options || request.method !== 'GET' || !this.cache.enabled) return next.handle();
+    if (options.perCaller && !caller) return next.handle();
+    const route = request.routeOptions?.url ?? context.getClass().name + '.' + handler.name;
+    const key = this.cache.keys.httpResponse(
+      route,
+      options.perCaller ? caller! : 'public',
+      JSON.stringify(request.query ?? {}),
+    );
+    const tags = options.tags?.(request, caller) ?? [];
+    return from(
+      this.cache.getOrLoad({
+        entity: 'http',
+        key,
+        ttlSeconds: options.ttlSeconds,
+        tags,
+        load: () => lastValueFrom(next.handle()),
+      }),
+    );
+  }
+}

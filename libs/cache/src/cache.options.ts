@@ -1,0 +1,32 @@
+/** Entities the cache knows, each with its own TTL and consistency rule. */
+export type CacheEntity = 'user' | 'userEmail' | 'session' | 'oauth' | 'profile' | 'http';
+
+/**
+ * `strict`: must never be served stale on another instance (session state, users, profiles): read
+ * from Redis on every access while Redis is configured, from L1 only in single-process mode.
+ * `eventual`: L1 may serve it while the invalidation channel is healthy; a cross-instance write is
+ * seen once its invalidation message arrives (milliseconds).
+ */
+export type Consistency = 'strict' | 'eventual';
+
+export interface CacheOptions {
+  enabled: boolean;
+  /** Prefix of every key (`auth`), followed by the schema version. */
+  keyPrefix: string;
+  /** Bumped when a cached shape changes, so a deploy never reads an old shape. */
+  schemaVersion: string;
+  ttlSeconds: Record<CacheEntity, number>;
+  /** ±fraction of the TTL added at random, so entries written together do not expire together. */
+  ttlJitter: number;
+  /** How long an "absent row" answer may be cached. */
+  negativeTtlSeconds: number;
+  l1MaxEntries: number;
+  /** L1 entries live at most this long, whatever the entity TTL. */
+  l1TtlSeconds: number;
+  redisTimeoutMs: number;
+  breaker: { failureThreshold: number; cooldownMs: number };
+  /** Entities whose Redis values are encrypted (AES-256-GCM with this 32-byte key). */
+  encryption?: { key: Buffer; entities: CacheEntity[] };
+}
+
+export const CACHE_OPTIONS = Symbol('CACHE_OPTIONS');

@@ -1,0 +1,387 @@
+import Redis from 'ioredis';
+import type { RedisService } from '@app/redis';
+import { CacheKeys } from './cache-keys';
+import { CacheEntity, CacheOptions } from './cache.options';
+import { CacheService } from './cache.service';
+import { ChaosRedis } from './testing/chaos-redis';
+
+/**
+ * One behaviour suite, run against every way the cache can be deployed: in-process only (no
+ * Redis) and L1 + a real Redis. Then what only Redis mode has: several instances, and failures
+ * injected by a chaos wrapper around the real client.
+ */
+const redisUrl = process.env.E2E_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+let prefixCounter = 0;
+
+function options(overrides: Partial<CacheOptions> = {}): CacheOptions {
+  prefixCounter++;
+  return {
+    enabled: true,
+    keyPrefix: `e2e_${process.env.E2E_RUN_ID ?? 'local'}_cache${prefixCounter}`,
+    schemaVersion: 'v1',
+    ttlSeconds: { user: 60, userEmail: 60, session: 60, oauth: 60, profile: 60, http: 60 },
+    ttlJitter: 0.1,
+    negativeTtlSeconds: 30,
+    l1MaxEntries: 1000,
+    l1TtlSeconds: 60,
+    redisTimeoutMs: 50,
+    breaker: { failureThreshold: 3, cooldownMs: 300 },
+    ...overrides,
+  };
+}
+
+interface Harness {
+  cache: CacheService;
+  chaos?: ChaosRedis;
+  close(): Promise<void>;
+}
+
+const clients: Redis[] = [];
+
+async function makeCache(mode: 'local' | 'redis', opts: CacheOptions = options()): Promise<Harness> {
+  if (mode === 'local') {
+    const cache = new CacheService(opts, new CacheKeys(opts));
+    return { cache, close: () => cache.onApplicationShutdown() };
+  }
+  const real = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  clients.push(real);
+  const chaos = new ChaosRedis(real);
+  const cache = new CacheService(opts, new CacheKeys(opts), {
+    client: chaos.client,
+    duplicate: () => {
+      const sub = real.duplicate();
+      clients.push(sub);
+      return sub;
+    },
+  } as unknown as RedisService);
+  await waitUntil(() => real.status === 'ready');
+  // The invalidation channel subscribes asynchronously.
+  if (opts.enabled)
+    await waitUntil(() => (cache as unknown as { bus?: { healthy: boolean } }).bus?.healthy === true);
+  return { cache, chaos, close: () => cache.onApplicationShutdown() };
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function counter<T>(value: () => T | null) {
+  const loader = { calls: 0, load: async () => (loader.calls++, value()) };
+  return loader;
+}
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+});
+
+describe.each(['local', 'redis'] as const)('CacheService behaviour (%s)', (mode) => {
+  let h: Harness;
+  beforeEach(async () => (h = await makeCache(mode)));
+  afterEach(() => h.close());
+
+  const entities: CacheEntity[] = ['user', 'oauth'];
+
+  it.each(entities)('reads through once, then serves from the cache (%s)', async (entity) => {
+    const loader = counter(() => ({ id: 'u1', name: 'Ada' }));
+    const key = h.cache.keys.user(`a-${entity}`);
+    for (let i = 0; i < 3; i++)
+      await expect(h.cache.getOrLoad({ entity, key, load: loader.load })).resolves.toEqual({
+        id: 'u1',
+        name: 'Ada',
+      });
+    expect(loader.calls).toBe(1);
+  });
+
+  it('caches an absent row briefly, and the write that creates it replaces the negative entry', async () => {
+    const key = h.cache.keys.user('absent');
+    const loader = counter<{ id: string }>(() => null);
+    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toBeNull();
+    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toBeNull();
+    expect(loader.calls).toBe(1);
+    await h.cache.set('user', key, { id: 'absent' });
+    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toEqual({ id: 'absent' });
+    expect(loader.calls).toBe(1);
+  });
+
+  it('shares one load among concurrent misses (single-flight)', async () => {
+    let calls = 0;
+    const load = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 30));
+      return { id: 'sf' };
+    };
+    const key = h.cache.keys.user('single-flight');
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => h.cache.getOrLoad({ entity: 'user', key, load })),
+    );
+    expect(results.every((r) => r?.id === 'sf')).toBe(true);
+    expect(calls).toBe(1);
+  });
+
+  it('write-through: the next read returns the written value without loading', async () => {
+    const key = h.cache.keys.profile('wt');
+    const loader = counter(() => ({ bio: 'old' }));
+    await h.cache.getOrLoad({ entity: 'profile', key, load: loader.load });
+    await h.cache.set('profile', key, { bio: 'new' });
+    expect(await h.cache.getOrLoad({ entity: 'profile', key, load: loader.load })).toEqual({ bio: 'new' });
+    expect(loader.calls).toBe(1);
+  });
+
+  it('delete makes the next read load again', async () => {
+    const key = h.cache.keys.session('del');
+    const loader = counter(() => ({ id: 'del' }));
+    await h.cache.getOrLoad({ entity: 'session', key, load: loader.load });
+    await h.cache.delete([key]);
+    await h.cache.getOrLoad({ entity: 'session', key, load: loader.load });
+    expect(loader.calls).toBe(2);
+  });
+
+  it('invalidating a tag removes every entry carrying it, and only those', async () => {
+    const tagged = [h.cache.keys.httpResponse('/a', 'u1', ''), h.cache.keys.httpResponse('/b', 'u1', '')];
+    const other = h.cache.keys.httpResponse('/a', 'u2', '');
+    for (const key of tagged) await h.cache.set('http', key, { key }, { tags: ['user:u1'] });
+    await h.cache.set('http', other, { key: other }, { tags: ['user:u2'] });
+    expect(await h.cache.invalidateTag('user:u1')).toBe(2);
+    const loader = counter(() => ({ reloaded: true }));
+    for (const key of tagged)
+      expect(await h.cache.getOrLoad({ entity: 'http', key, load: loader.load })).toEqual({ reloaded: true });
+    expect(await h.cache.getOrLoad({ entity: 'http', key: other, load: loader.load })).toEqual({
+      key: other,
+    });
+  });
+
+  it('keeps Dates as Dates', async () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const key = h.cache.keys.session('dates');
+    await h.cache.set('session', key, { expiresAt: at, revokedAt: null });
+    const value = await h.cache.getOrLoad<{ expiresAt: Date }>({
+      entity: 'session',
+      key,
+      load: async () => null,
+    });
+    expect(value?.expiresAt).toBeInstanceOf(Date);
+    expect(value?.expiresAt.getTime()).toBe(at.getTime());
+  });
+
+  it('lets a write made during a slow load win over the older value the load read', async () => {
+    const key = h.cache.keys.session('race');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = h.cache.getOrLoad({
+      entity: 'session',
+      key,
+      load: async () => (await gate, { revoked: false }),
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    await h.cache.set('session', key, { revoked: true });
+    release();
+    await slow;
+    expect(
+      await h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ revoked: false }) }),
+    ).toEqual({ revoked: true });
+  });
+
+  it('expires entries after their TTL', async () => {
+    await h.close();
+    h = await makeCache(
+      mode,
+      options({
+        ttlSeconds: { user: 1, userEmail: 1, session: 1, oauth: 1, profile: 1, http: 1 },
+        l1TtlSeconds: 1,
+      }),
+    );
+    const key = h.cache.keys.user('ttl');
+    const loader = counter(() => ({ id: 'ttl' }));
+    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    await new Promise((r) => setTimeout(r, 1_300));
+    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    expect(loader.calls).toBe(2);
+  });
+
+  it('with the cache disabled, always loads and never stores', async () => {
+    await h.close();
+    h = await makeCache(mode, options({ enabled: false }));
+    const key = h.cache.keys.user('off');
+    const loader = counter(() => ({ id: 'off' }));
+    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    await h.cache.set('user', key, { id: 'written' });
+    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toEqual({ id: 'off' });
+    expect(loader.calls).toBe(2);
+  });
+});
+
+describe('CacheService across instances (Redis)', () => {
+  let a: Harness;
+  let b: Harness;
+  beforeEach(async () => {
+    const opts = options();
+    a = await makeCache('redis', opts);
+    b = await makeCache('redis', { ...opts });
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('strict entities: a write on A is what B reads next, with no wait', async () => {
+    const key = a.cache.keys.user('strict');
+    for (let i = 0; i < 50; i++) {
+      await a.cache.set('user', key, { version: i });
+      expect(await b.cache.getOrLoad({ entity: 'user', key, load: async () => ({ version: -1 }) })).toEqual({
+        version: i,
+      });
+    }
+  });
+
+  it('eventual entities: B serves its L1 copy, and drops it when A publishes a write', async () => {
+    const key = a.cache.keys.oauthAccount('github', '42');
+    const loader = counter(() => ({ userId: 'old' }));
+    await b.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    const before = b.cache.counters.hits.l1;
+    await b.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    expect(b.cache.counters.hits.l1).toBe(before + 1);
+    await a.cache.set('oauth', key, { userId: 'new' });
+    await waitUntil(() => b.cache.counters.invalidationsReceived > 0);
+    expect(await b.cache.getOrLoad({ entity: 'oauth', key, load: loader.load })).toEqual({ userId: 'new' });
+  });
+});
+
+describe('CacheService invalidation channel (Redis)', () => {
+  let h: Harness;
+  beforeEach(async () => (h = await makeCache('redis')));
+  afterEach(() => h.close());
+
+  it('flushes L1 when the channel drops, serves eventual entries from Redis meanwhile, and resumes L1 after resubscribing', async () => {
+    const key = h.cache.keys.oauthAccount('oidc', 'flush');
+    const loader = counter(() => ({ userId: 'u' }));
+    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    const internals = h.cache as unknown as { subscriber: Redis; bus: { healthy: boolean } };
+    const l1Hits = () => h.cache.counters.hits.l1;
+
+    let before = l1Hits();
+    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    expect(l1Hits()).toBe(before + 1);
+
+    internals.subscriber.disconnect(true); // drop the connection; ioredis reconnects by itself
+    await waitUntil(() => !internals.bus.healthy);
+    before = l1Hits();
+    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    expect(l1Hits()).toBe(before); // not from L1: invalidations could be missed right now
+
+    await waitUntil(() => internals.bus.healthy);
+    before = l1Hits();
+    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    expect(l1Hits()).toBe(before); // L1 was flushed on resubscribe: this one came from Redis
+    before = l1Hits();
+    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    expect(l1Hits()).toBe(before + 1);
+    expect(loader.calls).toBe(1);
+  });
+});
+
+describe('CacheService under Redis failures (chaos)', () => {
+  let h: Harness;
+  beforeEach(async () => (h = await makeCache('redis')));
+  afterEach(() => h.close());
+
+  it.each(['error', 'hang'] as const)(
+    '%s: every read still answers from the loader, failures are counted',
+    async (mode) => {
+      h.chaos!.mode = mode;
+      const key = h.cache.keys.user(`chaos-${mode}`);
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) {
+        await expect(h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ i }) })).resolves.toEqual({
+          i,
+        });
+      }
+      // Bounded: at most `failureThreshold` calls can wait for the 50 ms timeout.
+      expect(performance.now() - started).toBeLessThan(3 * 50 + 100);
+      expect(h.cache.counters.errors).toBeGreaterThanOrEqual(3);
+      expect(h.cache.breaker.state).toBe('open');
+    },
+  );
+
+  it('an open circuit adds no Redis calls and no latency', async () => {
+    h.chaos!.mode = 'hang';
+    const key = h.cache.keys.user('open');
+    for (let i = 0; i < 3; i++) await h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ i }) });
+    expect(h.cache.breaker.state).toBe('open');
+    const calls = h.chaos!.calls;
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) await h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ i }) });
+    expect(h.chaos!.calls).toBe(calls);
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('recovers: after the cool-down a probe closes the circuit and hits resume', async () => {
+    h.chaos!.mode = 'error';
+    const key = h.cache.keys.user('recover');
+    for (let i = 0; i < 3; i++)
+      await h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ v: 1 }) });
+    expect(h.cache.breaker.state).toBe('open');
+    h.chaos!.mode = 'ok';
+    await new Promise((r) => setTimeout(r, 350));
+    const loader = counter(() => ({ v: 2 }));
+    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    expect(h.cache.breaker.state).toBe('closed');
+    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    expect(loader.calls).toBe(1);
+  });
+
+  it('replays an invalidation that failed during the outage once Redis answers again', async () => {
+    const key = h.cache.keys.session('replay');
+    await h.cache.set('session', key, { revoked: false });
+    h.chaos!.mode = 'error';
+    await h.cache.set('session', key, { revoked: true }); // cannot reach Redis: remembered
+    for (let i = 0; i < 3; i++)
+      await h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ revoked: true }) });
+    h.chaos!.mode = 'ok';
+    await new Promise((r) => setTimeout(r, 350));
+    // The probe succeeds, the circuit closes and the stale entry is deleted.
+    await h.cache.getOrLoad({ entity: 'user', key: h.cache.keys.user('probe'), load: async () => ({}) });
+    await waitUntil(() => h.cache.breaker.state === 'closed');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(
+      await h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ revoked: true }) }),
+    ).toEqual({ revoked: true });
+  });
+  it('a write that missed Redis is replayed when the instance stops, even with the circuit open', async () => {
+    const other = await makeCache('redis', (h.cache as unknown as { options: CacheOptions }).options);
+    try {
+      const key = h.cache.keys.user('replay-on-stop');
+      await h.cache.set('user', key, { roles: ['user'] });
+      h.chaos!.mode = 'error';
+      await h.cache.set('user', key, { roles: ['user', 'admin'] }); // missed: Redis still says 'user'
+      for (let i = 0; i < 3; i++) await h.cache.getOrLoad({ entity: 'user', key, load: async () => null });
+      expect(h.cache.breaker.state).toBe('open');
+      h.chaos!.mode = 'ok';
+      await h.cache.beforeApplicationShutdown(); // the stopping instance, circuit still open
+      const loader = counter(() => ({ roles: ['user', 'admin'] }));
+      expect(await other.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toEqual({
+        roles: ['user', 'admin'],
+      });
+      expect(loader.calls).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('an event loop stalled past the timeout does not count a prompt Redis as failing', async () => {
+    const key = h.cache.keys.user('stalled-loop');
+    await h.cache.set('user', key, { v: 1 });
+    const errors = h.cache.counters.errors;
+    for (let i = 0; i < 5; i++) {
+      const read = h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ v: 'from loader' }) });
+      const until = performance.now() + 120; // the reply arrives while the loop is blocked
+      while (performance.now() < until);
+      expect(await read).toEqual({ v: 1 });
+    }
+    expect(h.cache.counters.errors).toBe(errors);
+    expect(h.cache.breaker.state).toBe('closed');
+  });
+});

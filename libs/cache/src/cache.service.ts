@@ -1,0 +1,395 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { RedisClient, RedisService } from '@app/redis';
+import { CacheCounters, CacheEvents } from './cache-events';
+import { CacheKeys } from './cache-keys';
+import { CACHE_OPTIONS, CacheEntity, CacheOptions, Consistency } from './cache.options';
+import { CircuitBreaker } from './circuit-breaker';
+import { InvalidationBus } from './invalidation-bus';
+import { L1Store } from './l1-store';
+import { L2Store } from './l2-store';
+import { ABSENT, deserialize, serialize } from './serialization';
+import { SingleFlight } from './single-flight';
+import { ValueCipher } from './value-cipher';
+
+/** Which entities may never be served stale by another instance (see `Consistency`). */
+export const CONSISTENCY: Record<CacheEntity, Consistency> = {
+  session: 'strict',
+  user: 'strict',
+  profile: 'strict',
+  userEmail: 'eventual',
+  oauth: 'eventual',
+  http: 'eventual',
+};
+
+const MAX_PENDING_INVALIDATIONS = 100_000;
+
+export interface LoadSpec<T> {
+  entity: CacheEntity;
+  key: string;
+  /** Reads the source of truth; null means "no such row" and is cached briefly as such. */
+  load: () => Promise<T | null>;
+  tags?: string[];
+  ttlSeconds?: number;
+}
+
+export interface WriteOptions {
+  tags?: string[];
+  ttlSeconds?: number;
+}
+
+/**
+ * Read-through / write-through cache: L1 (in-process LRU) → L2 (Redis) → the loader.
+ * Redis trouble is a miss, never an error; misses of one key share one load (single-flight);
+ * writes go to Redis first and then tell every instance to drop its L1 copy.
+ */
+@Injectable()
+export class CacheService implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Cache');
+  readonly events = new CacheEvents();
+  readonly counters = new CacheCounters(this.events);
+  readonly breaker: CircuitBreaker;
+  private readonly l1: L1Store;
+  private readonly l2?: L2Store;
+  private readonly bus?: InvalidationBus;
+  private readonly subscriber?: RedisClient;
+  private readonly flights = new SingleFlight();
+  private readonly cipher?: ValueCipher;
+  private readonly encrypted: ReadonlySet<CacheEntity>;
+  /** Fills in progress; a write to the same key marks its fill stale so it is not kept in L1. */
+  private readonly fills = new Map<string, { stale: boolean }>();
+  /** Keys whose invalidation could not reach Redis: replayed as soon as Redis answers again. */
+  private readonly pendingInvalidations = new Set<string>();
+  /** In single-process mode tags are tracked here (Redis sets otherwise). */
+  private readonly localTags = new Map<string, Set<string>>();
+
+  constructor(
+    @Inject(CACHE_OPTIONS) readonly options: CacheOptions,
+    readonly keys: CacheKeys,
+    @Optional() redis?: RedisService,
+  ) {
+    this.l1 = new L1Store(options.l1MaxEntries);
+    this.cipher = options.encryption ? new ValueCipher(options.encryption.key) : undefined;
+    this.encrypted = new Set(options.encryption?.entities ?? []);
+    this.breaker = new CircuitBreaker(
+      options.breaker.failureThreshold,
+      options.breaker.cooldownMs,
+      Date.now,
+      (state) => {
+        this.events.emit('circuit', { state });
+        if (state === 'open') this.logger.warn('Redis failing: circuit open, serving from PostgreSQL');
+        if (state === 'closed') {
+          // Invalidations may have been lost both ways while Redis was unreachable.
+          this.l1.clear();
+          void this.replayPendingInvalidations();
+        }
+      },
+    );
+    const client = options.enabled ? redis?.client : undefined;
+    const subscriber = client ? redis?.duplicate() : undefined;
+    if (client && subscriber) {
+      this.l2 = new L2Store(client, this.breaker, options.redisTimeoutMs, this.events);
+      this.subscriber = subscriber;
+      this.bus = new InvalidationBus(subscriber, this.l2, keys.invalidationChannel(), this.l1, this.events);
+      client.on('ready', () => void this.replayPendingInvalidations());
+    }
+  }
+
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  async getOrLoad<T>(spec: LoadSpec<T>): Promise<T | null> {
+    if (!this.options.enabled) return spec.load();
+    const l1 = this.l1Usable(spec.entity);
+    if (l1) {
+      const text = this.l1.get(spec.key);
+      if (text !== undefined) {
+        this.events.emit('hit', { tier: 'l1', entity: spec.entity });
+        return decode<T>(text);
+      }
+      this.events.emit('miss', { tier: 'l1', entity: spec.entity });
+    }
+    if (this.l2) {
+      const text = this.fromL2(spec.entity, await this.l2.get(spec.key));
+      if (typeof text === 'string') return this.l2Hit<T>(spec, text);
+      if (text === null) this.events.emit('miss', { tier: 'l2', entity: spec.entity });
+    }
+    return this.fill(spec);
+  }
+
+  /** Several entries in one Redis round trip (MGET); each miss is loaded as by getOrLoad. */
+  async getOrLoadMany<A, B>(specs: [LoadSpec<A>, LoadSpec<B>]): Promise<[A | null, B | null]>;
+  async getOrLoadMany(specs: LoadSpec<unknown>[]): Promise<unknown[]> {
+    if (!this.options.enabled || !this.l2 || specs.some((s) => this.l1Usable(s.entity))) {
+      return Promise.all(specs.map((s) => this.getOrLoad(s)));
+    }
+    const texts = await this.l2.mget(specs.map((s) => s.key));
+    return Promise.all(
+      specs.map((spec, i) => {
+        const text = this.fromL2(spec.entity, texts?.[i]);
+        if (typeof text === 'string') return this.l2Hit(spec, text);
+        if (text === null) this.events.emit('miss', { tier: 'l2', entity: spec.entity });
+        return this.fill(spec);
+      }),
+    );
+  }
+
+  /** Write-through: the fresh value replaces the entry, then every instance drops its L1 copy. */
+  async set<T>(entity: CacheEntity, key: string, value: T | null, options: WriteOptions = {}): Promise<void> {
+    if (!this.options.enabled) return;
+    this.markFillsStale([key]);
+    const text = encode(value);
+    const ttlMs = this.ttlMs(entity, value === null, options.ttlSeconds);
+    if (this.l2) {
+      const tags = options.tags?.map((t) => this.keys.tagSet(t));
+      if (!(await this.l2.set(key, this.toL2(entity, text), ttlMs, { tags }))) this.rememberMissed([key]);
+    }
+    if (this.l1Usable(entity)) this.l1.set(key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));
+    else this.l1.delete([key]);
+    this.trackLocalTags(key, options.tags);
+    await this.bus?.publish([key]);
+  }
+
+  /** Removes entries everywhere (Redis, this L1, every other instance's L1). */
+  async delete(keys: string[]): Promise<void> {
+    if (!this.options.enabled || keys.length === 0) return;
+    this.markFillsStale(keys);
+    this.l1.delete(keys);
+    if (this.l2 && !(await this.l2.del(keys))) this.rememberMissed(keys);
+    await this.bus?.publish(keys);
+  }
+
+  /** Removes every entry written with `tag`; answers how many there were. */
+  async invalidateTag(tag: string): Promise<number> {
+    if (!this.options.enabled) return 0;
+    const tagSet = this.keys.tagSet(tag);
+    if (this.l2) {
+      const keys = await this.l2.invalidateTag(tagSet);
+      if (keys === undefined) {
+        // Without Redis we cannot know the members: drop the whole L1 of every instance we can reach.
+        this.l1.clear();
+        return 0;
+      }
+      this.markFillsStale(keys);
+      this.l1.delete(keys);
+      await this.bus?.publish(keys);
+      return keys.length;
+    }
+    const keys = this.localTags.get(tagSet) ?? new Set<string>();
+    this.localTags.delete(tagSet);
+    this.l1.delete(keys);
+    return keys.size;
+  }
+
+  /** Whether Redis (L2) is configured for this cache (enabled and a Redis URL given). */
+  get redisConfigured(): boolean {
+    return this.l2 !== undefined;
+  }
+
+  /** Entries currently held in this process's L1. */
+  get l1Size(): number {
+    return this.l1.size;
+  }
+
+  /**
+   * Where an entry is cached and what it holds, without counting a lookup or filling anything:
+   * `l1`/`l2` say whether the tier holds the key (`l2` undefined when Redis did not answer or is
+   * not configured), `value` is the decoded entry (null: a cached "absent", undefined: not cached).
+   */
+  async peek<T>(
+    entity: CacheEntity,
+    key: string,
+  ): Promise<{ l1: boolean; l2: boolean | undefined; value: T | null | undefined }> {
+    const l1Text = this.l1.get(key);
+    const raw = this.l2 ? await this.l2.get(key) : undefined;
+    const l2Text = this.fromL2(entity, raw);
+    const text = typeof l2Text === 'string' ? l2Text : l1Text;
+    return {
+      l1: l1Text !== undefined,
+      l2: this.l2 && raw !== undefined ? raw !== null : undefined,
+      value: text === undefined ? undefined : decode<T>(text),
+    };
+  }
+
+  /** Running totals of this process plus the circuit state, for stats endpoints. */
+  stats(): {
+    enabled: boolean;
+    redis: boolean;
+    l1Entries: number;
+    hits: { l1: number; l2: number };
+    misses: { l1: number; l2: number };
+    loads: number;
+    errors: number;
+    invalidations: { sent: number; received: number };
+    circuit: string;
+  } {
+    const c = this.counters;
+    return {
+      enabled: this.options.enabled,
+      redis: this.l2 !== undefined,
+      l1Entries: this.l1.size,
+      hits: { ...c.hits },
+      misses: { ...c.misses },
+      loads: c.loads,
+      errors: c.errors,
+      invalidations: { sent: c.invalidationsSent, received: c.invalidationsReceived },
+      circuit: this.breaker.state,
+    };
+  }
+
+  /** Redis round-trip time (PING) in ms; undefined without Redis or when it failed. */
+  async ping(): Promise<number | undefined> {
+    return this.options.enabled && this.l2 ? this.l2.ping() : undefined;
+  }
+
+  /** Redis memory and key count (INFO memory, DBSIZE); undefined without Redis or when it failed. */
+  async redisInfo(): Promise<{ usedMemoryBytes: number; maxMemoryBytes: number; keys: number } | undefined> {
+    return this.options.enabled && this.l2 ? this.l2.info() : undefined;
+  }
+
+  /**
+   * Adds `member` to the Redis set `key` without waiting (write-behind buffers).
+   * False when Redis is not usable right now: the caller keeps the value itself.
+   */
+  addQuietly(key: string, member: string): boolean {
+    return this.options.enabled && this.l2 ? this.l2.saddQuietly(key, member) : false;
+  }
+
+  /** Takes every member of the set `key` and deletes it atomically; undefined without Redis or on failure. */
+  async drain(key: string): Promise<string[] | undefined> {
+    return this.options.enabled && this.l2 ? this.l2.drainSet(key) : undefined;
+  }
+
+  /**
+   * A write whose Redis update failed is kept for replay; a process that stops before Redis came
+   * back would lose it and leave a stale entry for other instances, so try once more on the way out.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.replayPendingInvalidations({ bypassBreaker: true });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.subscriber?.disconnect();
+  }
+
+  private l2Hit<T>(spec: LoadSpec<T>, text: string): T | null {
+    this.events.emit('hit', { tier: 'l2', entity: spec.entity });
+    if (this.l1Usable(spec.entity)) {
+      this.l1.set(
+        spec.key,
+        text,
+        Math.min(this.ttlMs(spec.entity, text === ABSENT, spec.ttlSeconds), this.options.l1TtlSeconds * 1000),
+      );
+    }
+    return decode<T>(text);
+  }
+
+  private fill<T>(spec: LoadSpec<T>): Promise<T | null> {
+    return this.flights.run(spec.key, async () => {
+      // A miss read just before another fill finished would load again: look once more first.
+      if (this.l2) {
+        const text = this.fromL2(spec.entity, await this.l2.get(spec.key));
+        if (typeof text === 'string') return this.l2Hit(spec, text);
+      }
+      const fill = { stale: false };
+      this.fills.set(spec.key, fill);
+      try {
+        const value = await spec.load();
+        this.events.emit('load', { entity: spec.entity });
+        const text = encode(value);
+        const ttlMs = this.ttlMs(spec.entity, value === null, spec.ttlSeconds);
+        if (this.l2 && !fill.stale) {
+          // NX: a write that happened while we were loading must win over this older read.
+          await this.l2.set(spec.key, this.toL2(spec.entity, text), ttlMs, {
+            onlyIfAbsent: true,
+            tags: spec.tags?.map((t) => this.keys.tagSet(t)),
+          });
+        }
+        if (!fill.stale && this.l1Usable(spec.entity)) {
+          this.l1.set(spec.key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));
+          this.trackLocalTags(spec.key, spec.tags);
+        }
+        return value;
+      } finally {
+        this.fills.delete(spec.key);
+      }
+    });
+  }
+
+  /** Without Redis, tag membership is kept here (bounded by L1's own size, roughly). */
+  private trackLocalTags(key: string, tags: string[] | undefined): void {
+    if (this.l2 || !tags) return;
+    for (const tag of tags) {
+      const tagSet = this.keys.tagSet(tag);
+      this.localTags.set(tagSet, (this.localTags.get(tagSet) ?? new Set()).add(key));
+    }
+  }
+
+  private toL2(entity: CacheEntity, text: string): string {
+    return this.cipher && this.encrypted.has(entity) && text !== ABSENT ? this.cipher.seal(text) : text;
+  }
+
+  /** Plain text from a Redis value; a value this key cannot open counts as a miss (null). */
+  private fromL2(entity: CacheEntity, value: string | null | undefined): string | null | undefined {
+    if (typeof value !== 'string' || !this.cipher || !this.encrypted.has(entity) || value === ABSENT)
+      return value;
+    return this.cipher.open(value) ?? null;
+  }
+
+  private markFillsStale(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const fill = this.fills.get(key);
+      if (fill) fill.stale = true;
+    }
+  }
+
+  /**
+   * L1 may serve an entity in single-process mode, or, for eventual entities, while the
+   * invalidation channel is healthy. Strict entities are never taken from L1 when other
+   * instances could have changed them.
+   */
+  private l1Usable(entity: CacheEntity): boolean {
+    if (!this.l2) return true;
+    return (
+      CONSISTENCY[entity] === 'eventual' && this.breaker.state === 'closed' && (this.bus?.healthy ?? false)
+    );
+  }
+
+  private ttlMs(entity: CacheEntity, absent: boolean, override?: number): number {
+    const base = absent
+      ? Math.min(this.options.negativeTtlSeconds, this.options.ttlSeconds[entity])
+      : (override ?? this.options.ttlSeconds[entity]);
+    const jitter = 1 + (Math.random() * 2 - 1) * this.options.ttlJitter;
+    return base * 1000 * jitter;
+  }
+
+  private rememberMissed(keys: string[]): void {
+    for (const key of keys) {
+      if (this.pendingInvalidations.size >= MAX_PENDING_INVALIDATIONS) {
+        this.logger.error(
+          `More than ${MAX_PENDING_INVALIDATIONS} invalidations missed; entries may stay stale until their TTL`,
+        );
+        return;
+      }
+      this.pendingInvalidations.add(key);
+    }
+  }
+
+  private async replayPendingInvalidations(options: { bypassBreaker?: boolean } = {}): Promise<void> {
+    if (!this.l2 || this.pendingInvalidations.size === 0) return;
+    const keys = [...this.pendingInvalidations];
+    if (await this.l2.del(keys, options)) {
+      keys.forEach((k) => this.pendingInvalidations.delete(k));
+      await this.bus?.publish(keys);
+      this.logger.log(`Replayed ${keys.length} invalidation(s) missed while Redis was unavailable`);
+    }
+  }
+}
+
+function encode(value: unknown): string {
+  return value === null || value === undefined ? ABSENT : serialize(value);
+}
+
+function decode<T>(text: string): T | null {
+  return text === ABSENT ? null : deserialize<T>(text);
+}

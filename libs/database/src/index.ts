@@ -1,0 +1,11 @@
+export * from './database.module';
+export * from './database.options';
+export * from './prisma.service';
+export * from './database-connection';
+export * from './migrations-runner';
+export * from './embedded-postgres';
+export * from './errors';
+export * from './query-counter';
+export { Prisma } from './generated/prisma/client';
+export type { User, Session, Profile, OAuthAccount, SigningKey, EmailToken } from './generated/prisma/client';
+export { EmailTokenPurpose } from './generated/prisma/client';

@@ -1,0 +1,98 @@
+import { countQueries } from './support/query-count';
+import { CacheService } from '@app/cache';
+import { PrismaService } from '@app/database';
+import Redis from 'ioredis';
+import { UserFactory } from './support/factories';
+import { Instance, startInstance } from './support/instance';
+
+const sidOf = (accessToken: string): string =>
+  JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid;
+
+const lastSeenAt = async (i: Instance, sid: string): Promise<number> =>
+  (await i.app.get(PrismaService).session.findUniqueOrThrow({ where: { id: sid } })).lastSeenAt.getTime();
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - started;
+}
+
+/** Session activity: recorded in Redis (or memory) per request, written behind to PostgreSQL. */
+describe('session activity write-behind (lastSeenAt)', () => {
+  it('reaches PostgreSQL within the flush interval, through Redis, with no query on the request path', async () => {
+    const a = await startInstance({ ACTIVITY_FLUSH_INTERVAL_MS: '500' });
+    const redis = new Redis(process.env.E2E_REDIS_URL!);
+    try {
+      const user = await UserFactory.register(a.http);
+      const sid = sidOf(user.tokens.accessToken);
+      const before = await lastSeenAt(a, sid);
+      await new Promise((r) => setTimeout(r, 30));
+
+      const counted = countQueries(a);
+      const requestedAt = Date.now();
+      for (let i = 0; i < 5; i++) {
+        expect((await a.http.get('/api/v1/auth/me', { token: user.tokens.accessToken })).status).toBe(200);
+      }
+      // The request path itself stays at zero queries (the flush may run meanwhile: at most one UPDATE).
+      counted.stop();
+      expect(counted.count).toBeLessThanOrEqual(1);
+
+      const waited = await eventually(async () => (await lastSeenAt(a, sid)) >= requestedAt, 2_000);
+      expect(waited).toBeLessThan(1_500);
+      expect(await lastSeenAt(a, sid)).toBeGreaterThan(before);
+      // Bursts are coalesced: five requests within a second record the session once or twice.
+      const metrics = (await a.http.get('/metrics')).text;
+      const recorded = Number(
+        /auth_session_activity_recorded_total\{store="redis"\} (\d+)/.exec(metrics)?.[1],
+      );
+      expect(recorded).toBeGreaterThanOrEqual(1);
+      expect(recorded).toBeLessThanOrEqual(2);
+      expect(metrics).toMatch(/auth_session_activity_flushed_total [1-9]/);
+      // The buffer in Redis is a set (`{sid}@{ms}`), emptied by the flush.
+      const key = a.app.get(CacheService).keys.writeBehind('session-activity');
+      expect(await redis.type(key)).toMatch(/^(set|none)$/);
+    } finally {
+      redis.disconnect();
+      await a.close();
+    }
+  });
+
+  it('a stop flushes what is pending (Redis buffer, flush interval 0: only on stop)', async () => {
+    const a = await startInstance({ ACTIVITY_FLUSH_INTERVAL_MS: '0' });
+    const user = await UserFactory.register(a.http);
+    const sid = sidOf(user.tokens.accessToken);
+    await new Promise((r) => setTimeout(r, 30));
+    const requestedAt = Date.now();
+    expect((await a.http.get('/api/v1/auth/me', { token: user.tokens.accessToken })).status).toBe(200);
+    const probe = await startInstance({ ACTIVITY_FLUSH_INTERVAL_MS: '0', REDIS_URL: undefined });
+    try {
+      await a.close();
+      expect(await lastSeenAt(probe, sid)).toBeGreaterThanOrEqual(requestedAt);
+    } finally {
+      await probe.close();
+    }
+  });
+
+  it('without Redis the activity waits in memory and a stop flushes it', async () => {
+    const a = await startInstance({ ACTIVITY_FLUSH_INTERVAL_MS: '0', REDIS_URL: undefined });
+    const user = await UserFactory.register(a.http);
+    const sid = sidOf(user.tokens.accessToken);
+    await new Promise((r) => setTimeout(r, 30));
+    const requestedAt = Date.now();
+    expect((await a.http.get('/api/v1/auth/me', { token: user.tokens.accessToken })).status).toBe(200);
+    expect((await a.http.get('/metrics')).text).toMatch(
+      /auth_session_activity_recorded_total\{store="memory"\} 1/,
+    );
+    expect(await lastSeenAt(a, sid)).toBeLessThan(requestedAt);
+    const probe = await startInstance({ REDIS_URL: undefined });
+    try {
+      await a.close();
+      expect(await lastSeenAt(probe, sid)).toBeGreaterThanOrEqual(requestedAt);
+    } finally {
+      await probe.close();
+    }
+  });
+});

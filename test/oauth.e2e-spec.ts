@@ -1,0 +1,729 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
+import { CryptoKey, decodeJwt, exportJWK, generateKeyPair, JWK, JWTPayload, SignJWT } from 'jose';
+import { Client } from 'pg';
+import { expectError, uniqueEmail, UserFactory } from './support/factories';
+import { freePort } from './support/servers';
+import { Instance, startInstance } from './support/instance';
+import { MailSink } from './support/mail-sink';
+
+/**
+ * OpenID Connect sign-in against a real provider: `oidc-provider` (a certified OpenID Provider)
+ * on loopback, its login and consent pages driven by the test over HTTP. The same provider is
+ * configured twice, as "acme" and "corp" (two clients), so one user can link two providers.
+ */
+
+const APP_URL = 'http://auth.e2e.test';
+const FRONTEND = 'http://app.e2e.test/oauth/done';
+const SETTINGS = 'http://app.e2e.test/settings/accounts';
+const CLIENTS = {
+  acme: { id: 'acme-client', secret: 'acme-client-secret-0123456789abcdef' },
+  corp: { id: 'corp-client', secret: 'corp-client-secret-0123456789abcdef' },
+};
+
+interface ProviderAccount {
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+}
+
+/** How the provider misbehaves on its next token responses (set per test, then reset). */
+type TokenHook = ((ctx: { body: unknown; req: IncomingMessage }) => Promise<void> | void) | undefined;
+
+class TestOpenIdProvider {
+  readonly accounts = new Map<string, ProviderAccount>();
+  tokenHook: TokenHook;
+
+  private constructor(
+    readonly issuer: string,
+    private readonly server: Server,
+    readonly signingKey: { privateJwk: JWK; key: CryptoKey },
+  ) {}
+
+  static async start(): Promise<TestOpenIdProvider> {
+    const { default: Provider } = await import('oidc-provider');
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const privateJwk = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
+    let handler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
+    const server = createServer((req, res) => handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const self = new TestOpenIdProvider(issuer, server, { privateJwk, key: privateKey });
+    const provider = new Provider(issuer, {
+      clients: Object.entries(CLIENTS).map(([id, c]) => ({
+        client_id: c.id,
+        client_secret: c.secret,
+        redirect_uris: [`${APP_URL}/api/v1/auth/oauth/${id}/callback`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      })),
+      jwks: { keys: [privateJwk] },
+      cookies: { keys: ['e2e-cookie-key-0123456789'] },
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      pkce: { required: () => true },
+      features: { devInteractions: { enabled: true } },
+      findAccount: (_ctx, sub) => ({
+        accountId: sub,
+        claims: () => ({ sub, ...(self.accounts.get(sub) ?? {}) }),
+      }),
+    });
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/token' && self.tokenHook) await self.tokenHook(ctx);
+    });
+    const callback = provider.callback();
+    handler = (req, res) => void callback(req, res);
+    return self;
+  }
+
+  /** Makes the next token responses carry an ID token re-signed with altered claims. */
+  rewriteIdToken(change: (claims: JWTPayload) => JWTPayload, key?: CryptoKey): void {
+    this.tokenHook = async (ctx) => {
+      const body = ctx.body as { id_token?: string };
+      if (!body?.id_token) return;
+      const claims = change(decodeJwt(body.id_token));
+      body.id_token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: this.signingKey.privateJwk.kid })
+        .sign(key ?? this.signingKey.key);
+    };
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Cookies per origin path-agnostic: enough for the provider's interaction cookies. */
+class CookieJar {
+  private readonly cookies = new Map<string, string>();
+
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  store(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i).trim();
+      const value = pair.slice(i + 1).trim();
+      const expired = attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+}
+
+/**
+ * Plays the browser at the provider: follows redirects, signs in as `login` on the login page,
+ * grants consent, and returns the URL the provider sends the browser to (our callback).
+ */
+async function atProvider(
+  authorizeUrl: string,
+  login: string,
+  options: { abort?: boolean } = {},
+): Promise<URL> {
+  const jar = new CookieJar();
+  let url = authorizeUrl;
+  const go = async (method: string, target: string, body?: URLSearchParams) => {
+    const res = await fetch(target, {
+      method,
+      redirect: 'manual',
+      headers: {
+        cookie: jar.header(),
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: body?.toString(),
+    });
+    jar.store(res);
+    return res;
+  };
+  for (let step = 0; step < 12; step++) {
+    const res = await go('GET', url);
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      const next = new URL(location, url);
+      if (next.href.startsWith(APP_URL)) return next;
+      url = next.href;
+      continue;
+    }
+    const html = await res.text();
+    const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
+    if (res.status !== 200 || !prompt) throw new Error(`provider answered ${res.status} at ${url}: ${html}`);
+    if (options.abort) {
+      url = `${url}/abort`;
+      continue;
+    }
+    const form =
+      prompt === 'login'
+        ? new URLSearchParams({ prompt, login, password: 'any' })
+        : new URLSearchParams({ prompt });
+    const posted = await go('POST', url, form);
+    url = new URL(posted.headers.get('location') ?? '', url).href;
+  }
+  throw new Error('the provider never redirected back');
+}
+
+const callbackPath = (url: URL) => url.pathname + url.search;
+
+describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => {
+  let op: TestOpenIdProvider;
+  let a: Instance;
+  let b: Instance;
+  let mail: MailSink;
+  let db: Client;
+  let redis: Redis;
+  let deadPort: number;
+
+  const providerEnv = (extra: Record<string, string> = {}) => ({
+    APP_URL,
+    OAUTH_PROVIDERS: 'acme,corp,down',
+    OAUTH_ACME_ISSUER: op.issuer,
+    OAUTH_ACME_NAME: 'Acme ID',
+    OAUTH_ACME_CLIENT_ID: CLIENTS.acme.id,
+    OAUTH_ACME_CLIENT_SECRET: CLIENTS.acme.secret,
+    OAUTH_CORP_ISSUER: op.issuer,
+    OAUTH_CORP_CLIENT_ID: CLIENTS.corp.id,
+    OAUTH_CORP_CLIENT_SECRET: CLIENTS.corp.secret,
+    OAUTH_DOWN_ISSUER: `http://127.0.0.1:${deadPort}`,
+    OAUTH_DOWN_CLIENT_ID: 'x',
+    OAUTH_DOWN_CLIENT_SECRET: 'y',
+    OAUTH_ALLOWED_REDIRECTS: `${FRONTEND},${SETTINGS}`,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    // oidc-provider warns about its development-only interactions on stderr; they are the point here.
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    op = await TestOpenIdProvider.start();
+    deadPort = await freePort();
+    mail = await MailSink.start();
+    a = await startInstance({ ...providerEnv(), SMTP_URL: mail.url });
+    // A second instance in the same process, with another link policy and one provider less:
+    // its Passport strategies must not replace the first instance's.
+    b = await startInstance(providerEnv({ OAUTH_PROVIDERS: 'acme', OAUTH_LINK_VERIFIED_EMAIL: 'false' }));
+    db = new Client({ connectionString: process.env.E2E_DATABASE_URL });
+    await db.connect();
+    redis = new Redis(process.env.E2E_REDIS_URL!);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await op?.stop();
+    await mail?.stop();
+    await db?.end();
+    redis?.disconnect();
+    jest.restoreAllMocks();
+  });
+  afterEach(() => {
+    op.tokenHook = undefined;
+  });
+
+  /** A provider account with a unique sub and email. */
+  function account(overrides: ProviderAccount = {}): { sub: string; email: string } {
+    const sub = `sub-${randomBytes(6).toString('hex')}`;
+    const email = overrides.email ?? uniqueEmail('oidc');
+    op.accounts.set(sub, { email, email_verified: true, name: 'Ada Lovelace', ...overrides });
+    return { sub, email };
+  }
+
+  async function authorize(instance: Instance, provider = 'acme', redirect = FRONTEND): Promise<string> {
+    const res = await instance.http.get(
+      `/api/v1/auth/oauth/${provider}/authorize?redirect_uri=${encodeURIComponent(redirect)}`,
+    );
+    expect(res.status).toBe(302);
+    return res.headers.get('location')!;
+  }
+
+  /** The whole sign-in: authorize, the provider's login, the callback; answers the callback's response. */
+  async function signIn(login: string, instance = a, provider = 'acme') {
+    const back = await atProvider(await authorize(instance, provider), login);
+    return instance.http.get(callbackPath(back));
+  }
+
+  function refreshCookie(res: { headers: Headers }): string {
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('refresh_token='));
+    expect(cookie).toBeDefined();
+    return cookie!.split(';')[0];
+  }
+
+  /** The token response the frontend gets from /auth/refresh with the cookie the callback set. */
+  async function tokensAfter(callback: { headers: Headers }, instance = a) {
+    const res = await instance.http.post('/api/v1/auth/refresh', undefined, {
+      headers: { cookie: refreshCookie(callback), origin: APP_URL },
+    });
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+
+  const count = async (sql: string, params: unknown[]) =>
+    Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
+
+  /** Nothing of this provider account or email may exist after a failed callback. */
+  async function expectNothingCreated(who: { sub: string; email: string }): Promise<void> {
+    expect(await count('SELECT count(*) AS n FROM users WHERE email = $1', [who.email])).toBe(0);
+    expect(
+      await count('SELECT count(*) AS n FROM oauth_accounts WHERE provider_account_id = $1', [who.sub]),
+    ).toBe(0);
+    expect(
+      await count(
+        'SELECT count(*) AS n FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1',
+        [who.email],
+      ),
+    ).toBe(0);
+  }
+
+  describe('GET /auth/oauth/providers', () => {
+    it('lists the configured providers with their names', async () => {
+      const res = await a.http.get('/api/v1/auth/oauth/providers');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([
+        { id: 'acme', name: 'Acme ID' },
+        { id: 'corp', name: 'corp' },
+        { id: 'down', name: 'down' },
+      ]);
+      expect((await b.http.get('/api/v1/auth/oauth/providers')).body).toEqual([
+        { id: 'acme', name: 'Acme ID' },
+      ]);
+    });
+  });
+
+  describe('GET /auth/oauth/:provider/authorize', () => {
+    it('redirects to the provider with state, nonce, PKCE S256 and our callback', async () => {
+      const before = await count('SELECT count(*) AS n FROM oauth_states', []);
+      const location = new URL(await authorize(a));
+      expect(location.origin + location.pathname).toBe(`${op.issuer}/auth`);
+      const q = location.searchParams;
+      expect(q.get('client_id')).toBe(CLIENTS.acme.id);
+      expect(q.get('response_type')).toBe('code');
+      expect(q.get('redirect_uri')).toBe(`${APP_URL}/api/v1/auth/oauth/acme/callback`);
+      expect(q.get('scope')).toBe('openid email profile');
+      expect(q.get('code_challenge_method')).toBe('S256');
+      expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(q.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(q.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(await count('SELECT count(*) AS n FROM oauth_states', [])).toBe(before + 1);
+      // Only a hash of the state is stored.
+      const stateHash = createHash('sha256').update(q.get('state')!).digest('base64url');
+      const row = await db.query('SELECT * FROM oauth_states WHERE state_hash = $1', [stateHash]);
+      expect(row.rows[0]).toMatchObject({ provider: 'acme', redirect_uri: FRONTEND, link_user_id: null });
+      const ttl = (row.rows[0].expires_at.getTime() - Date.now()) / 1000;
+      expect(ttl).toBeGreaterThan(590);
+      expect(ttl).toBeLessThanOrEqual(600);
+    });
+
+    it('answers 404 unknown_provider for a provider that is not configured', async () => {
+      const res = await a.http.get(
+        `/api/v1/auth/oauth/nope/authorize?redirect_uri=${encodeURIComponent(FRONTEND)}`,
+      );
+      expectError(res, 404, 'unknown_provider');
+      // Configured on instance a only.
+      expectError(
+        await b.http.get(`/api/v1/auth/oauth/corp/authorize?redirect_uri=${encodeURIComponent(FRONTEND)}`),
+        404,
+        'unknown_provider',
+      );
+    });
+
+    it.each([
+      ['missing', ''],
+      ['not listed', '?redirect_uri=' + encodeURIComponent('https://evil.example/cb')],
+      ['a trailing slash more', '?redirect_uri=' + encodeURIComponent(FRONTEND + '/')],
+      ['an added query', '?redirect_uri=' + encodeURIComponent(FRONTEND + '?x=1')],
+      ['another scheme', '?redirect_uri=' + encodeURIComponent(FRONTEND.replace('http:', 'https:'))],
+    ])('answers 400 invalid_redirect_uri when redirect_uri is %s', async (_case, query) => {
+      expectError(await a.http.get(`/api/v1/auth/oauth/acme/authorize${query}`), 400, 'invalid_redirect_uri');
+    });
+
+    it('answers 400 oauth_error, not a 5xx, when the provider is unreachable, and stores nothing', async () => {
+      const before = await count('SELECT count(*) AS n FROM oauth_states', []);
+      const res = await a.http.get(
+        `/api/v1/auth/oauth/down/authorize?redirect_uri=${encodeURIComponent(FRONTEND)}`,
+      );
+      expectError(res, 400, 'oauth_error');
+      expect(res.body.message).toMatch(/could not be reached/);
+      expect(await count('SELECT count(*) AS n FROM oauth_states', [])).toBe(before);
+    });
+  });
+
+  describe('sign-in', () => {
+    it('signs a new user up: session, refresh cookie, redirect to the frontend', async () => {
+      const who = account({ name: 'Grace Hopper' });
+      const res = await signIn(who.sub);
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe(FRONTEND);
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('refresh_token='))!;
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Strict/);
+      expect(cookie).toMatch(/Path=\/api\/v1\/auth/);
+
+      const tokens = await tokensAfter(res);
+      expect(tokens.user).toEqual(
+        expect.objectContaining({
+          email: who.email,
+          name: 'Grace Hopper',
+          emailVerified: true,
+          roles: ['user'],
+        }),
+      );
+      const me = await a.http.get('/api/v1/auth/me', { token: tokens.accessToken });
+      expect(me.status).toBe(200);
+      expect(me.body.id).toBe(tokens.user.id);
+
+      const user = await db.query('SELECT password_hash FROM users WHERE id = $1', [tokens.user.id]);
+      expect(user.rows[0].password_hash).toBeNull();
+      const linked = await db.query('SELECT * FROM oauth_accounts WHERE user_id = $1', [tokens.user.id]);
+      expect(linked.rows).toHaveLength(1);
+      expect(linked.rows[0]).toMatchObject({
+        provider: 'acme',
+        provider_account_id: who.sub,
+        email: who.email,
+      });
+      // The provider's access token is kept, encrypted (AES-256-GCM), and never returned.
+      expect(linked.rows[0].access_token_enc).toMatch(/^v1\./);
+      const accounts = await a.http.get('/api/v1/auth/oauth/accounts', { token: tokens.accessToken });
+      expect(accounts.status).toBe(200);
+      expect(accounts.body).toEqual([
+        { provider: 'acme', providerAccountId: who.sub, email: who.email, linkedAt: expect.any(String) },
+      ]);
+      expect(accounts.text).not.toMatch(/token/i);
+    });
+
+    it('signs a returning user in to the same account, through the oauth cache entry', async () => {
+      const who = account();
+      const first = await tokensAfter(await signIn(who.sub));
+      const again = await signIn(who.sub);
+      expect(again.status).toBe(302);
+      const second = await tokensAfter(again);
+      expect(second.user.id).toBe(first.user.id);
+      expect(second.refreshToken).not.toBe(first.refreshToken);
+      expect(await count('SELECT count(*) AS n FROM users WHERE email = $1', [who.email])).toBe(1);
+      expect(
+        await count('SELECT count(*) AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [
+          first.user.id,
+        ]),
+      ).toBe(2);
+      const key = `e2e_${process.env.E2E_RUN_ID}:v1:oauth:acme:${createHash('sha256').update(who.sub).digest('hex')}`;
+      expect(await redis.exists(key)).toBe(1);
+    });
+
+    it('finishes on another instance than the one that started it (state is shared)', async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a), who.sub);
+      const res = await b.http.get(callbackPath(back));
+      expect(res.status).toBe(302);
+      expect((await tokensAfter(res, b)).user.email).toBe(who.email);
+    });
+
+    it('joins an existing user when both the provider and the user have the email verified', async () => {
+      const who = account();
+      const viaAcme = await tokensAfter(await signIn(who.sub));
+      // The same person at another provider, same verified email.
+      const other = `corp-${who.sub}`;
+      op.accounts.set(other, { email: who.email, email_verified: true });
+      const viaCorp = await tokensAfter(await signIn(other, a, 'corp'));
+      expect(viaCorp.user.id).toBe(viaAcme.user.id);
+      const accounts = await a.http.get('/api/v1/auth/oauth/accounts', { token: viaCorp.accessToken });
+      expect(accounts.body.map((x: { provider: string }) => x.provider)).toEqual(['acme', 'corp']);
+    });
+
+    it('does not join when the provider does not vouch for the email (409 email_taken)', async () => {
+      const who = account();
+      await tokensAfter(await signIn(who.sub));
+      const other = { sub: `corp-unverified-${who.sub}`, email: who.email };
+      op.accounts.set(other.sub, { email: who.email, email_verified: false });
+      expectError(await signIn(other.sub, a, 'corp'), 409, 'email_taken');
+      expect(
+        await count('SELECT count(*) AS n FROM oauth_accounts WHERE provider_account_id = $1', [other.sub]),
+      ).toBe(0);
+    });
+
+    it('does not join a password account whose email was never verified (409 email_taken)', async () => {
+      const user = await UserFactory.register(a.http);
+      const who = { sub: `sub-${randomBytes(6).toString('hex')}`, email: user.email };
+      op.accounts.set(who.sub, { email: user.email, email_verified: true });
+      expectError(await signIn(who.sub), 409, 'email_taken');
+      expect(
+        await count('SELECT count(*) AS n FROM oauth_accounts WHERE provider_account_id = $1', [who.sub]),
+      ).toBe(0);
+      expect(
+        await count('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [user.tokens.user.id]),
+      ).toBe(1);
+    });
+
+    it('joins a password account with a verified email; with OAUTH_LINK_VERIFIED_EMAIL=false it never does', async () => {
+      const user = await UserFactory.register(a.http);
+      const token = MailSink.tokenOf(await mail.waitFor(user.email, /confirm your email/i));
+      expect((await a.http.post('/api/v1/auth/email/verify', { token })).status).toBe(204);
+      const who = { sub: `sub-${randomBytes(6).toString('hex')}`, email: user.email };
+      op.accounts.set(who.sub, { email: user.email, email_verified: true });
+
+      expectError(await signIn(who.sub, b), 409, 'email_taken'); // instance b: policy off
+      const res = await signIn(who.sub, a); // instance a: policy on
+      expect(res.status).toBe(302);
+      expect((await tokensAfter(res)).user.id).toBe(user.tokens.user.id);
+    });
+
+    it('answers 400 oauth_error when the provider shares no email with a new account', async () => {
+      const sub = `sub-noemail-${randomBytes(4).toString('hex')}`;
+      op.accounts.set(sub, { name: 'No Email' });
+      const res = await signIn(sub);
+      expectError(res, 400, 'oauth_error');
+      expect(
+        await count('SELECT count(*) AS n FROM oauth_accounts WHERE provider_account_id = $1', [sub]),
+      ).toBe(0);
+    });
+  });
+
+  describe('linking and unlinking', () => {
+    it('links a provider account to the signed-in user, then signs that user in with it', async () => {
+      const user = await UserFactory.register(a.http);
+      const who = account(); // another email than the user's
+      const res = await a.http.post(
+        '/api/v1/auth/oauth/acme/link',
+        { redirect_uri: SETTINGS },
+        { token: user.tokens.accessToken },
+      );
+      expect(res.status).toBe(200);
+      const back = await atProvider(res.body.authorizeUrl, who.sub);
+      const done = await a.http.get(callbackPath(back));
+      expect(done.status).toBe(302);
+      expect(done.headers.get('location')).toBe(SETTINGS);
+      // Linking keeps the caller's session: no new one, no cookie.
+      expect(done.headers.getSetCookie().some((c) => c.startsWith('refresh_token='))).toBe(false);
+      const accounts = await a.http.get('/api/v1/auth/oauth/accounts', { token: user.tokens.accessToken });
+      expect(accounts.body).toEqual([
+        expect.objectContaining({ provider: 'acme', providerAccountId: who.sub }),
+      ]);
+      expect(await count('SELECT count(*) AS n FROM users WHERE email = $1', [who.email])).toBe(0);
+
+      const signedIn = await tokensAfter(await signIn(who.sub));
+      expect(signedIn.user.id).toBe(user.tokens.user.id);
+    });
+
+    it('answers 401 without a token, 400 for a bad redirect_uri, 409 when that provider is linked already', async () => {
+      expectError(
+        await a.http.post('/api/v1/auth/oauth/acme/link', { redirect_uri: SETTINGS }),
+        401,
+        'invalid_token',
+      );
+      const who = account();
+      const tokens = await tokensAfter(await signIn(who.sub));
+      const auth = { token: tokens.accessToken };
+      expectError(
+        await a.http.post('/api/v1/auth/oauth/acme/link', { redirect_uri: 'https://evil.example' }, auth),
+        400,
+        'invalid_redirect_uri',
+      );
+      expectError(await a.http.post('/api/v1/auth/oauth/acme/link', {}, auth), 400, 'validation_failed');
+      expectError(
+        await a.http.post('/api/v1/auth/oauth/acme/link', { redirect_uri: SETTINGS }, auth),
+        409,
+        'account_already_linked',
+      );
+      expectError(
+        await a.http.post('/api/v1/auth/oauth/nope/link', { redirect_uri: SETTINGS }, auth),
+        404,
+        'unknown_provider',
+      );
+    });
+
+    it("answers 409 account_already_linked for a provider account that is another user's", async () => {
+      const owner = account();
+      await tokensAfter(await signIn(owner.sub));
+      const user = await UserFactory.register(a.http);
+      const res = await a.http.post(
+        '/api/v1/auth/oauth/acme/link',
+        { redirect_uri: SETTINGS },
+        { token: user.tokens.accessToken },
+      );
+      const back = await atProvider(res.body.authorizeUrl, owner.sub);
+      expectError(await a.http.get(callbackPath(back)), 409, 'account_already_linked');
+      expect(
+        await count('SELECT count(*) AS n FROM oauth_accounts WHERE user_id = $1', [user.tokens.user.id]),
+      ).toBe(0);
+    });
+
+    it('refuses to unlink the last way to sign in (409 last_login_method), allows it otherwise', async () => {
+      const who = account();
+      const tokens = await tokensAfter(await signIn(who.sub));
+      const auth = { token: tokens.accessToken };
+      expectError(await a.http.delete('/api/v1/auth/oauth/accounts/acme', auth), 409, 'last_login_method');
+
+      const corp = `corp-${who.sub}`;
+      op.accounts.set(corp, { email: who.email, email_verified: true });
+      expect((await tokensAfter(await signIn(corp, a, 'corp'))).user.id).toBe(tokens.user.id);
+
+      // A returning sign-in caches the lookup; unlinking deletes that entry.
+      await tokensAfter(await signIn(who.sub));
+      const key = `e2e_${process.env.E2E_RUN_ID}:v1:oauth:acme:${createHash('sha256').update(who.sub).digest('hex')}`;
+      expect(await redis.exists(key)).toBe(1);
+      expect((await a.http.delete('/api/v1/auth/oauth/accounts/acme', auth)).status).toBe(204);
+      expect(await redis.exists(key)).toBe(0); // the cached lookup went with it
+      expectError(await a.http.delete('/api/v1/auth/oauth/accounts/corp', auth), 409, 'last_login_method');
+      expectError(
+        await a.http.delete('/api/v1/auth/oauth/accounts/acme', auth),
+        404,
+        'oauth_account_not_found',
+      );
+      const accounts = await a.http.get('/api/v1/auth/oauth/accounts', auth);
+      expect(accounts.body.map((x: { provider: string }) => x.provider)).toEqual(['corp']);
+    });
+
+    it('lets a user with a password unlink their only provider', async () => {
+      const user = await UserFactory.register(a.http);
+      const who = account();
+      const link = await a.http.post(
+        '/api/v1/auth/oauth/acme/link',
+        { redirect_uri: SETTINGS },
+        { token: user.tokens.accessToken },
+      );
+      await a.http.get(callbackPath(await atProvider(link.body.authorizeUrl, who.sub)));
+      const auth = { token: user.tokens.accessToken };
+      expect((await a.http.delete('/api/v1/auth/oauth/accounts/acme', auth)).status).toBe(204);
+      expect((await a.http.get('/api/v1/auth/oauth/accounts', auth)).body).toEqual([]);
+      expectError(await a.http.get('/api/v1/auth/oauth/accounts'), 401, 'invalid_token');
+    });
+  });
+
+  describe('callback errors: a 4xx with a documented code, nothing half-created', () => {
+    it('answers 400 invalid_oauth_state for a missing or forged state', async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a), who.sub);
+      const code = back.searchParams.get('code')!;
+      expectError(
+        await a.http.get(`/api/v1/auth/oauth/acme/callback?code=${code}`),
+        400,
+        'invalid_oauth_state',
+      );
+      expectError(
+        await a.http.get(
+          `/api/v1/auth/oauth/acme/callback?code=${code}&state=${randomBytes(32).toString('base64url')}`,
+        ),
+        400,
+        'invalid_oauth_state',
+      );
+      await expectNothingCreated(who);
+    });
+
+    it('answers 400 invalid_oauth_state for a replayed state (single use)', async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a), who.sub);
+      const first = await a.http.get(callbackPath(back));
+      expect(first.status).toBe(302);
+      expectError(await a.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+      expectError(await b.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+    });
+
+    it('answers 400 invalid_oauth_state for an expired state', async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a), who.sub);
+      const hash = createHash('sha256').update(back.searchParams.get('state')!).digest('base64url');
+      await db.query(
+        `UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE state_hash = $1`,
+        [hash],
+      );
+      expectError(await a.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+      await expectNothingCreated(who);
+    });
+
+    it("answers 400 invalid_oauth_state for another provider's state", async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a, 'acme'), who.sub);
+      expectError(
+        await a.http.get(callbackPath(back).replace('/oauth/acme/', '/oauth/corp/')),
+        400,
+        'invalid_oauth_state',
+      );
+      await expectNothingCreated(who);
+    });
+
+    it('answers 404 unknown_provider on the callback of a provider that is not configured', async () => {
+      expectError(
+        await a.http.get('/api/v1/auth/oauth/nope/callback?code=x&state=y'),
+        404,
+        'unknown_provider',
+      );
+    });
+
+    it("answers 400 oauth_error for the provider's error parameter (the user declined)", async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a), who.sub, { abort: true });
+      expect(back.searchParams.get('error')).toBe('access_denied');
+      const res = await a.http.get(callbackPath(back));
+      expectError(res, 400, 'oauth_error');
+      expect(res.body.message).toMatch(/access_denied/);
+      await expectNothingCreated(who);
+      // The state was spent all the same.
+      expectError(await a.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+    });
+
+    it('answers 400 oauth_error when the nonce does not match the one stored', async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a), who.sub);
+      const hash = createHash('sha256').update(back.searchParams.get('state')!).digest('base64url');
+      await db.query(`UPDATE oauth_states SET nonce = 'another-nonce' WHERE state_hash = $1`, [hash]);
+      const res = await a.http.get(callbackPath(back));
+      expectError(res, 400, 'oauth_error');
+      expect(res.body.message).toMatch(/nonce/);
+      await expectNothingCreated(who);
+    });
+
+    it('answers 400 oauth_error when the code was issued without our PKCE challenge', async () => {
+      const who = account();
+      const back = await atProvider(await authorize(a), who.sub);
+      const hash = createHash('sha256').update(back.searchParams.get('state')!).digest('base64url');
+      await db.query(`UPDATE oauth_states SET code_verifier = $2 WHERE state_hash = $1`, [
+        hash,
+        randomBytes(32).toString('base64url'),
+      ]);
+      expectError(await a.http.get(callbackPath(back)), 400, 'oauth_error');
+      await expectNothingCreated(who);
+    });
+
+    it.each([
+      ['a wrong nonce', (c: JWTPayload) => ({ ...c, nonce: 'forged' }), /nonce/],
+      ['a wrong aud', (c: JWTPayload) => ({ ...c, aud: 'someone-else' }), /aud/],
+      ['a wrong iss', (c: JWTPayload) => ({ ...c, iss: 'https://evil.example' }), /iss/],
+      [
+        'an expired ID token',
+        (c: JWTPayload) => ({
+          ...c,
+          iat: Math.floor(Date.now() / 1000) - 7200,
+          exp: Math.floor(Date.now() / 1000) - 3600,
+        }),
+        /exp/,
+      ],
+    ])('answers 400 oauth_error for an ID token with %s', async (_case, change, reason) => {
+      const who = account();
+      op.rewriteIdToken(change);
+      const res = await signIn(who.sub);
+      expectError(res, 400, 'oauth_error');
+      expect(res.body.message).toMatch(reason);
+      await expectNothingCreated(who);
+    });
+
+    it('answers 400 oauth_error for an ID token whose signature does not verify', async () => {
+      const who = account();
+      const { privateKey } = await generateKeyPair('RS256');
+      op.rewriteIdToken((c) => c, privateKey);
+      const res = await signIn(who.sub);
+      expectError(res, 400, 'oauth_error');
+      await expectNothingCreated(who);
+    });
+
+    it("answers 400 oauth_error when the provider's token endpoint cannot be reached", async () => {
+      const who = account();
+      op.tokenHook = (ctx) => {
+        ctx.req.socket.destroy();
+      };
+      const res = await signIn(who.sub);
+      expectError(res, 400, 'oauth_error');
+      await expectNothingCreated(who);
+    });
+  });
+});

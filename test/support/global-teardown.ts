@@ -1,0 +1,26 @@
+import { Client } from 'pg';
+import Redis from 'ioredis';
+import type { ThrowawayServer } from './servers';
+
+export default async function globalTeardown(): Promise<void> {
+  const {
+    E2E_ADMIN_DATABASE_URL: adminUrl,
+    E2E_DATABASE_NAME: dbName,
+    E2E_REDIS_URL: redisUrl,
+    E2E_RUN_ID: runId,
+  } = process.env;
+  if (adminUrl && dbName && !process.env.E2E_KEEP_DATABASE) {
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  }
+  if (redisUrl && runId) {
+    // Only this run's keys: the Redis may be shared.
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`e2e_${runId}*`).catch(() => [] as string[]);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
+  for (const server of (globalThis as { __e2eStarted?: ThrowawayServer[] }).__e2eStarted ?? []) server.stop();
+}

@@ -1,0 +1,53 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../apps/auth-service/src/bootstrap/create-app';
+import { loadConfig } from '../../apps/auth-service/src/config/app-config';
+import { HttpClient } from './http';
+
+export const INTROSPECTION_CLIENT = {
+  id: 'e2e-resource-server',
+  secret: 'e2e-introspection-secret-0123456789',
+};
+
+export interface Instance {
+  url: string;
+  http: HttpClient;
+  app: NestFastifyApplication;
+  close(): Promise<void>;
+}
+
+/** The environment every instance of one run shares: the run's database, Redis and key prefix. */
+export function baseEnv(): Record<string, string> {
+  const required = ['E2E_DATABASE_URL', 'E2E_REDIS_URL', 'E2E_RUN_ID'] as const;
+  for (const name of required) {
+    if (!process.env[name])
+      throw new Error(`${name} is not set: run the e2e tests through jest (npm test) so global-setup runs`);
+  }
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: process.env.E2E_DATABASE_URL!,
+    DATABASE_POOL_SIZE: '5',
+    DB_MIGRATE_ON_START: 'false',
+    REDIS_URL: process.env.E2E_REDIS_URL!,
+    CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}`,
+    COOKIE_SECURE: 'false',
+    RATE_LIMIT_ENABLED: 'false',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'fatal',
+    INTROSPECTION_CLIENTS: `${INTROSPECTION_CLIENT.id}:${INTROSPECTION_CLIENT.secret}`,
+    APP_URL: 'http://auth.e2e.test',
+  };
+}
+
+/**
+ * A whole service instance, listening on a spare loopback port. Start two or more against the
+ * same database and Redis to test what crosses instances.
+ */
+export async function startInstance(overrides: Record<string, string | undefined> = {}): Promise<Instance> {
+  const env = { ...baseEnv(), ...overrides };
+  const config = loadConfig(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+  );
+  const app = await createApp(config);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return { url, http: new HttpClient(url), app, close: () => app.close() };
+}

@@ -1,0 +1,167 @@
+/**
+ * Finds (or, when the binary is on this machine, starts) the PostgreSQL and Redis the end-to-end
+ * tests need. It never skips: when neither is possible it fails with what to do.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+
+export const DEFAULT_PG_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export async function canConnectPg(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function canConnectRedis(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function findBinary(name: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    const roots = existsSync('/usr/lib/postgresql')
+      ? readdirSync('/usr/lib/postgresql').sort().reverse()
+      : [];
+    return roots.map((v) => `/usr/lib/postgresql/${v}/bin/${name}`).find((p) => existsSync(p));
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+}
+
+export interface ThrowawayServer {
+  url: string;
+  stop(): void;
+}
+
+/** A private PostgreSQL cluster in a temp dir, when initdb and postgres are installed. */
+export async function startThrowawayPostgres(): Promise<ThrowawayServer | undefined> {
+  const initdb = findBinary('initdb');
+  const postgres = initdb && join(initdb, '..', 'postgres');
+  if (!initdb || !postgres || !existsSync(postgres)) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'auth-e2e-pg-'));
+  const asPostgresUser = process.getuid?.() === 0 ? ['-u', 'postgres'] : undefined;
+  if (asPostgresUser) execFileSync('chown', ['postgres', dir]);
+  const run = (bin: string, args: string[]) =>
+    asPostgresUser
+      ? execFileSync('runuser', [...asPostgresUser, '--', bin, ...args], { stdio: 'ignore' })
+      : execFileSync(bin, args, { stdio: 'ignore' });
+  run(initdb, ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+  const port = await freePort();
+  const args = [
+    '-D',
+    join(dir, 'data'),
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+  ];
+  const child: ChildProcess = asPostgresUser
+    ? spawn('runuser', [...asPostgresUser, '--', postgres, ...args], { stdio: 'ignore', detached: true })
+    : spawn(postgres, args, { stdio: 'ignore', detached: true });
+  child.unref();
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  await waitFor(() => canConnectPg(url), 'The throwaway PostgreSQL');
+  return {
+    url,
+    stop: () => {
+      try {
+        process.kill(-child.pid!, 'SIGINT');
+      } catch {
+        /* already gone */
+      }
+      setTimeout(() => rmSync(dir, { recursive: true, force: true }), 1_000).unref();
+    },
+  };
+}
+
+/** A private redis-server on a spare port, when the binary is installed. */
+export async function startThrowawayRedis(
+  extraArgs: string[] = [],
+): Promise<(ThrowawayServer & { port: number }) | undefined> {
+  const bin = findBinary('redis-server');
+  if (!bin) return undefined;
+  const port = await freePort();
+  const child = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
+  child.unref();
+  const url = `redis://127.0.0.1:${port}`;
+  await waitFor(() => canConnectRedis(url), 'The throwaway redis-server');
+  return {
+    url,
+    port,
+    stop: () => {
+      try {
+        process.kill(child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+export const HOW_TO_GET_POSTGRES =
+  'PostgreSQL is needed by the end-to-end tests. Either set TEST_DATABASE_URL to a server where the user may CREATE DATABASE, ' +
+  'start the local one (Debian: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`), ' +
+  'install it (`apt-get install postgresql`) so the tests can start a throwaway cluster, or run `docker compose up -d postgres` ' +
+  'and set TEST_DATABASE_URL=postgresql://auth:auth@127.0.0.1:5432/postgres.';
+
+export const HOW_TO_GET_REDIS =
+  'Redis is needed by the end-to-end tests. Either set TEST_REDIS_URL, start the local one ' +
+  '(`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`), install it (`apt-get install redis-server`) ' +
+  'so the tests can start a throwaway one, or run `docker compose up -d redis`.';
