@@ -1,28 +1,26 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { CacheInterceptor } from './cache.interceptor';
+import {
+  CACHE_RESPONSE,
+  CacheResponseOptions,
+  INVALIDATE_TAGS,
+  RequestLike,
+} from './cache-response.metadata';
 
-export interface RequestLike {
-  params?: Record<string, string>;
-  query?: unknown;
-  url?: string;
-}
+export { CACHE_RESPONSE, INVALIDATE_TAGS } from './cache-response.metadata';
+export type { CacheResponseOptions, RequestLike } from './cache-response.metadata';
 
-export interface CacheResponseOptions {
-  ttlSeconds: number;
-  /** Tags the cached response carries, so a write can drop it (`user:{id}` etc.). */
-  tags?: (request: RequestLike, caller: string | undefined) => string[];
-  /**
-   * The response depends on who asks: the key includes the caller (from the module's `identify`),
-   * and an anonymous request is not cached at all. Omit only for truly public responses.
-   */
-  perCaller: boolean;
-}
-
-export const CACHE_RESPONSE = Symbol('cache:response');
-export const INVALIDATE_TAGS = Symbol('cache:invalidate-tags');
+/*
+ * The CacheInterceptor is one provider of the CacheModule, and these decorators are the only way
+ * onto a route: the decorator that opts a route in also attaches it. A route without one has no
+ * interceptor at all, so it cannot be cached by mistake and pays nothing (a global interceptor
+ * costs every route an RxJS chain, ~2 µs a request on this box: bench/RESULTS.md).
+ */
 
 /** Opt a GET route into response caching. Routes without it are never cached. */
-export const CacheResponse = (options: CacheResponseOptions) => SetMetadata(CACHE_RESPONSE, options);
+export const CacheResponse = (options: CacheResponseOptions) =>
+  applyDecorators(SetMetadata(CACHE_RESPONSE, options), UseInterceptors(CacheInterceptor));
 
 /** After the route succeeds, drop every cached response carrying these tags. */
 export const InvalidateTags = (tags: (request: RequestLike, caller: string | undefined) => string[]) =>
-  SetMetadata(INVALIDATE_TAGS, tags);
+  applyDecorators(SetMetadata(INVALIDATE_TAGS, tags), UseInterceptors(CacheInterceptor));

@@ -6,7 +6,7 @@ import {
   CacheResponseOptions,
   INVALIDATE_TAGS,
   RequestLike,
-} from './cache-response.decorators';
+} from './cache-response.metadata';
 import { CACHE_MODULE_EXTRAS, CacheModuleExtras } from './cache.module-options';
 import { CacheService } from './cache.service';
 

@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CacheKeys } from './cache-keys';
 import { CacheInterceptor } from './cache.interceptor';
 import { CACHE_MODULE_EXTRAS, CacheModuleExtras } from './cache.module-options';
@@ -7,8 +6,8 @@ import { CACHE_OPTIONS, CacheOptions } from './cache.options';
 import { CacheService } from './cache.service';
 
 /**
- * The cache layer for any Nest app: CacheService (L1 + Redis), CacheKeys and the global
- * CacheInterceptor. Uses the RedisService of `@app/redis` when one is provided.
+ * The cache layer for any Nest app: CacheService (L1 + Redis), CacheKeys and the CacheInterceptor
+ * (one instance for the app, put on a route by @CacheResponse / @InvalidateTags). Uses the RedisService of `@app/redis` when one is provided.
  */
 @Global()
 @Module({})
@@ -32,9 +31,10 @@ export class CacheModule {
         { provide: CACHE_MODULE_EXTRAS, useValue: extras },
         CacheKeys,
         CacheService,
-        { provide: APP_INTERCEPTOR, useClass: CacheInterceptor },
+        CacheInterceptor,
       ],
-      exports: [CacheService, CacheKeys],
+      // The interceptor is attached to routes by @CacheResponse / @InvalidateTags, in any module.
+      exports: [CacheService, CacheKeys, CacheInterceptor, CACHE_MODULE_EXTRAS],
     };
   }
 }

@@ -105,7 +105,11 @@ export class L2Store {
     return (await this.call('publish', () => this.client.publish(channel, message))) !== undefined;
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>, bypassBreaker = false): Promise<T | undefined> {
+  private async call<T>(
+    operation: string,
+    run: () => Promise<T>,
+    bypassBreaker = false,
+  ): Promise<T | undefined> {
     if (!bypassBreaker && !this.breaker.allow()) return undefined;
     if (this.client.status !== 'ready') {
       // Disconnected: as good as a failed call (and it opens the circuit like one), minus the wait.

@@ -1,4 +1,11 @@
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/*
+ * The `cookie` package (what @fastify/cookie wraps), called by the few routes that use the refresh
+ * cookie. Registering @fastify/cookie would add an onRequest (parse) and an onSend (write) hook to every
+ * request, the hot read paths included, for one cookie on five routes.
+ */
 
 export const REFRESH_COOKIE = 'refresh_token';
 const COOKIE_PATH = '/api/v1/auth';
@@ -9,20 +16,38 @@ export function setRefreshCookie(
   maxAgeSeconds: number,
   secure: boolean,
 ): void {
-  reply.setCookie(REFRESH_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'strict',
-    path: COOKIE_PATH,
-    secure,
-    maxAge: maxAgeSeconds,
-  });
+  void reply.header(
+    'set-cookie',
+    stringifySetCookie({
+      name: REFRESH_COOKIE,
+      value: token,
+      httpOnly: true,
+      sameSite: 'strict',
+      path: COOKIE_PATH,
+      secure,
+      maxAge: maxAgeSeconds,
+    }),
+  );
 }
 
 export function clearRefreshCookie(reply: FastifyReply, secure: boolean): void {
-  reply.clearCookie(REFRESH_COOKIE, { httpOnly: true, sameSite: 'strict', path: COOKIE_PATH, secure });
+  void reply.header(
+    'set-cookie',
+    stringifySetCookie({
+      name: REFRESH_COOKIE,
+      value: '',
+      httpOnly: true,
+      sameSite: 'strict',
+      path: COOKIE_PATH,
+      secure,
+      expires: new Date(0),
+      maxAge: 0,
+    }),
+  );
 }
 
 export function readRefreshCookie(request: FastifyRequest): string | undefined {
-  const value = request.cookies?.[REFRESH_COOKIE];
+  const header = request.headers.cookie;
+  const value = header ? parseCookie(header)[REFRESH_COOKIE] : undefined;
   return value ? value : undefined;
 }

@@ -7,28 +7,23 @@ describe('RefreshOriginGuard', () => {
   const guard = new RefreshOriginGuard(
     loadConfig({ APP_URL: 'https://auth.example.com/', CORS_ORIGINS: 'https://app.example.com' }),
   );
-  const context = (request: {
-    body?: unknown;
-    cookies?: Record<string, string>;
-    headers?: Record<string, string>;
-  }) =>
+  const context = (request: { body?: unknown; cookie?: string; headers?: Record<string, string> }) =>
     ({
-      switchToHttp: () => ({ getRequest: () => ({ headers: {}, cookies: {}, ...request }) }),
+      switchToHttp: () => ({
+        getRequest: () => ({
+          body: request.body,
+          headers: { ...request.headers, ...(request.cookie ? { cookie: request.cookie } : {}) },
+        }),
+      }),
     }) as unknown as ExecutionContext;
-  const cookie = { refresh_token: 'abc' };
+  const cookie = 'theme=dark; refresh_token=abc';
 
   it.each([
     ['a body token without any Origin', { body: { refreshToken: 'abc' } }],
     ['no token at all (the service answers 401)', {}],
-    [
-      'a cookie from the frontend origin',
-      { cookies: cookie, headers: { origin: 'https://app.example.com' } },
-    ],
-    ["a cookie from APP_URL's origin", { cookies: cookie, headers: { origin: 'https://auth.example.com' } }],
-    [
-      'a cookie with an allowed Referer',
-      { cookies: cookie, headers: { referer: 'https://app.example.com/x?y' } },
-    ],
+    ['a cookie from the frontend origin', { cookie, headers: { origin: 'https://app.example.com' } }],
+    ["a cookie from APP_URL's origin", { cookie, headers: { origin: 'https://auth.example.com' } }],
+    ['a cookie with an allowed Referer', { cookie, headers: { referer: 'https://app.example.com/x?y' } }],
   ])('lets through %s', (_case, request) => {
     expect(guard.canActivate(context(request))).toBe(true);
   });
@@ -42,7 +37,7 @@ describe('RefreshOriginGuard', () => {
     ['garbage', { origin: '::::' }],
   ])('refuses a cookie refresh with %s (403 forbidden)', (_case, headers) => {
     try {
-      guard.canActivate(context({ cookies: cookie, headers }));
+      guard.canActivate(context({ cookie, headers }));
       throw new Error('not refused');
     } catch (error) {
       expect(error).toBeInstanceOf(ApiError);

@@ -1,12 +1,11 @@
 import 'reflect-metadata';
-import fastifyCookie from '@fastify/cookie';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MetricsService } from '@app/metrics';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/app-config';
-import { createRootLogger, PinoNestLogger, registerRequestLogging } from '../observability/logging';
+import { createRootLogger, PinoNestLogger, accessLogger, requestIdFor } from '../observability/logging';
 import type { DestinationStream } from 'pino';
 import { registerInputLimits } from './input-limits.hook';
 import { registerMediaTypeCheck } from './media-type.hook';
@@ -29,6 +28,7 @@ export async function createApp(
     // Larger request lines + headers are refused with 431 by Node's parser (see ./security.ts).
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     clientErrorHandler,
+    genReqId: requestIdFor,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
@@ -36,18 +36,19 @@ export async function createApp(
   });
   const fastify = app.getHttpAdapter().getInstance();
 
-  registerRequestLogging(fastify, logger);
   registerMediaTypeCheck(fastify);
   registerInputLimits(fastify);
 
   const metrics = app.get(MetricsService);
+  const logResponse = accessLogger(logger);
+  // One hook for what every answer records: a hook per concern would cost each request a step.
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    logResponse(request, reply);
     done();
   });
 
   await registerSecurityHeaders(app);
-  await app.register(fastifyCookie);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: config.http.corsOrigins, credentials: true });
   }

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError } from '../common/api-error';
+import { addBodyRouteHook } from './route-hooks';
 
 /** No DTO is nested; deeper bodies only exercise the validator's recursion (a 5xx found by fuzzing). */
 export const MAX_BODY_DEPTH = 16;
@@ -36,13 +37,17 @@ export function bodyProblem(body: unknown): string | undefined {
 }
 
 /**
- * Input limits that hold for every route, checked on the parsed body before validation: no NUL
+ * Input limits that hold for every route that takes a body, checked on the parsed body before validation: no NUL
  * characters, no lone surrogates, and at most MAX_BODY_DEPTH levels of nesting (400 `validation_failed`). Sizes are
  * bounded elsewhere: the whole body by the parser (16 KiB, 413), each field by its DTO.
  */
 export function registerInputLimits(fastify: FastifyInstance): void {
-  fastify.addHook('preValidation', (request, _reply, done) => {
-    const problem = bodyProblem(request.body);
-    done(problem ? new ApiError('validation_failed', [problem]) : undefined);
-  });
+  addBodyRouteHook(
+    fastify,
+    'preValidation',
+    (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const problem = bodyProblem(request.body);
+      done(problem ? new ApiError('validation_failed', [problem]) : undefined);
+    },
+  );
 }

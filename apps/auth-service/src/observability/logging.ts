@@ -1,5 +1,5 @@
 import { LoggerService } from '@nestjs/common';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import pino, { DestinationStream, Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
@@ -119,25 +119,29 @@ function safeUrl(url: string): string {
 }
 
 /**
- * Request ids (`x-request-id` honoured when well-formed, else generated, echoed in the answer)
- * and one access-log line per request (no headers, no bodies, no query values).
+ * The request id (Fastify's `genReqId`): `x-request-id` when well-formed, else a fresh UUID. It is
+ * `request.id`, echoed in the answer by the security-headers hook (./bootstrap/security.ts).
  */
-export function registerRequestLogging(fastify: FastifyInstance, logger: Logger): void {
-  const started = new WeakMap<FastifyRequest, string>();
-  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const header = request.headers['x-request-id'];
-    const reqId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-    started.set(request, reqId);
-    void reply.header('x-request-id', reqId);
-    done();
-  });
-  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const route = request.routeOptions.url;
+export function requestIdFor(raw: { headers: Record<string, string | string[] | undefined> }): string {
+  const header = raw.headers['x-request-id'];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * One access-log line per request (no headers, no bodies, no query values), written by the
+ * service's single onResponse hook (bootstrap/create-app.ts).
+ */
+export function accessLogger(logger: Logger): (request: FastifyRequest, reply: FastifyReply) => void {
+  const info = logger.isLevelEnabled('info');
+  return (request, reply) => {
     const level = reply.statusCode >= 500 ? 'error' : 'info';
+    // The level is fixed at boot: below `info`, only server errors are left to log.
+    if (!info && level === 'info') return;
+    const route = request.routeOptions.url;
     if ((!(route && QUIET_ROUTES.has(route)) || level === 'error') && logger.isLevelEnabled(level)) {
       logger[level](
         {
-          reqId: started.get(request),
+          reqId: request.id,
           req: { method: request.method, url: safeUrl(request.url), route, remoteAddress: request.ip },
           res: { statusCode: reply.statusCode },
           responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
@@ -145,6 +149,5 @@ export function registerRequestLogging(fastify: FastifyInstance, logger: Logger)
         'request completed',
       );
     }
-    done();
-  });
+  };
 }

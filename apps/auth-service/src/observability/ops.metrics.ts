@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { CacheService } from '@app/cache';
 import { MetricsService } from '@app/metrics';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { SessionsRepository } from '../sessions/sessions.repository';
 
@@ -56,6 +56,7 @@ export class OpsMetrics implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly sessions: SessionsRepository,
   ) {
+    this.countOutcomesOnAuthRoutes();
     const registers = [metrics.registry];
     this.logins = new Counter({
       name: 'auth_logins_total',
@@ -169,31 +170,45 @@ export class OpsMetrics implements OnModuleInit {
 
   onModuleInit(): void {
     this.sessions.revocations.on('revoked', ({ reason, count }) => this.revocations.inc({ reason }, count));
+  }
+
+  /**
+   * Counts login and refresh outcomes from their answers, with an onSend hook put on those two
+   * routes only (fastify calls `onRoute` as routes are added, before modules' init hooks run, so
+   * this runs from the constructor): a global hook would cost every other request.
+   */
+  private countOutcomesOnAuthRoutes(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    fastify?.addHook(
-      'onSend',
-      (
-        request: FastifyRequest,
+    fastify?.addHook('onRoute', (route: RouteOptions) => {
+      const counter =
+        route.url === LOGIN_ROUTE
+          ? (status: number, code: string | undefined) =>
+              this.logins.inc({
+                result: outcome(status, code, { invalid_credentials: 'invalid_credentials' }),
+              })
+          : route.url === REFRESH_ROUTE
+            ? (status: number, code: string | undefined) =>
+                this.refreshes.inc({
+                  result: outcome(status, code, {
+                    refresh_token_reused: 'reuse_detected',
+                    invalid_refresh_token: 'invalid',
+                  }),
+                })
+            : undefined;
+      if (!counter || route.method !== 'POST') return;
+      const hook = (
+        _request: FastifyRequest,
         reply: FastifyReply,
         payload: unknown,
         done: (e: null, p: unknown) => void,
       ) => {
-        const route = request.routeOptions.url;
-        const status = reply.statusCode;
-        if (request.method === 'POST' && route === LOGIN_ROUTE) {
-          this.logins.inc({
-            result: outcome(status, errorCode(payload), { invalid_credentials: 'invalid_credentials' }),
-          });
-        } else if (request.method === 'POST' && route === REFRESH_ROUTE) {
-          this.refreshes.inc({
-            result: outcome(status, errorCode(payload), {
-              refresh_token_reused: 'reuse_detected',
-              invalid_refresh_token: 'invalid',
-            }),
-          });
-        }
+        counter(reply.statusCode, errorCode(payload));
         done(null, payload);
-      },
-    );
+      };
+      route.onSend = [
+        ...(Array.isArray(route.onSend) ? route.onSend : route.onSend ? [route.onSend] : []),
+        hook,
+      ];
+    });
   }
 }

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { ApiError } from '../common/api-error';
-import { RATE_LIMITS, RouteLimit } from './rate-limit.decorator';
+import { RATE_LIMITS, RouteLimit } from './rate-limit.metadata';
 import { RateLimitService } from './rate-limit.service';
 import { bodyEmail, clientIp } from './request-keys';
 

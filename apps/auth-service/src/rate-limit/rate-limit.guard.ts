@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { RATE_LIMITS, RouteLimit } from './rate-limit.decorator';
+import { RATE_LIMITS, RouteLimit } from './rate-limit.metadata';
 import { REQUEST_LIMIT_KEY } from './rate-limit.definitions';
 import { accountKey, RateLimitService } from './rate-limit.service';
 import { bodyEmail, clientIp } from './request-keys';

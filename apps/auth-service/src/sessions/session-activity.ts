@@ -6,9 +6,7 @@ import {
   OnModuleDestroy,
   OnModuleInit,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { CacheService } from '@app/cache';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { OpsMetrics } from '../observability/ops.metrics';
 import { SessionsRepository } from './sessions.repository';
@@ -19,7 +17,7 @@ const MAX_PENDING = 100_000;
 const BATCH = 1_000;
 
 /**
- * Write-behind of sessions' `lastSeenAt`. An authenticated request records "seen now" with one
+ * Write-behind of sessions' `lastSeenAt`. An authenticated request (BearerAuthGuard) records "seen now" with one
  * fire-and-forget SADD (`{sid}@{ms}`) into a Redis set (at most once per session per second per instance, never
  * awaited); a flusher takes the whole set atomically every `ACTIVITY_FLUSH_INTERVAL_MS` and
  * writes it to PostgreSQL in one UPDATE per 1,000 sessions. Without Redis (or while it fails) the
@@ -40,19 +38,12 @@ export class SessionActivity implements OnModuleInit, OnModuleDestroy, BeforeApp
     private readonly cache: CacheService,
     private readonly sessions: SessionsRepository,
     private readonly metrics: OpsMetrics,
-    private readonly adapterHost: HttpAdapterHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.key = cache.keys.writeBehind('session-activity');
   }
 
   onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    fastify?.addHook('onResponse', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-      const sessionId = (request as { user?: { sessionId?: unknown } }).user?.sessionId;
-      if (typeof sessionId === 'string') this.record(sessionId);
-      done();
-    });
     const interval = this.config.cacheOps.activityFlushIntervalMs;
     if (interval > 0) {
       this.timer = setInterval(() => void this.flush(), interval);

@@ -1,5 +1,7 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { invalidToken } from '../../common/api-error';
+import type { SessionActivity } from '../../sessions/session-activity';
+import { BEARER_ACTIVITY } from './bearer-activity';
 import { AccessTokenValidator } from './access-token.validator';
 import { Principal } from './principal';
 
@@ -13,7 +15,10 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  constructor(private readonly validator: AccessTokenValidator) {}
+  constructor(
+    private readonly validator: AccessTokenValidator,
+    @Inject(BEARER_ACTIVITY) private readonly activity: SessionActivity,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context
@@ -26,6 +31,8 @@ export class BearerAuthGuard implements CanActivate {
     if (!valid?.user) throw invalidToken();
     const { claims, user } = valid;
     request.user = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, claims, user };
+    // Here rather than in a response hook: a hook would cost every request, authenticated or not.
+    this.activity.record(claims.sid);
     return true;
   }
 }

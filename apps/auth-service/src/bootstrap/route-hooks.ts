@@ -1,0 +1,29 @@
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from 'fastify';
+
+type HookName = 'onRequest' | 'preValidation';
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Adds a hook to the routes whose method can carry a body (fastify parses none for GET and HEAD),
+ * instead of to every request: a global hook would cost the hot read paths for nothing. Must be
+ * called before the routes are added (fastify calls `onRoute` as they are).
+ */
+export function addBodyRouteHook(fastify: FastifyInstance, name: HookName, hook: Hook): void {
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => BODY_METHODS.has(m.toUpperCase()))) return;
+    const existing = route[name] as Hook | Hook[] | undefined;
+    (route as { [key in HookName]?: Hook[] })[name] = [
+      ...(Array.isArray(existing) ? existing : existing ? [existing] : []),
+      hook,
+    ];
+  });
+}
