@@ -302,12 +302,21 @@ async function load(options: autocannon.Options): Promise<Omit<Sample, 'target' 
   };
 }
 
-/** Sum of a metric's series; the periodic signing-key reload (every 10 s) is not per-request work. */
+/**
+ * Sum of a metric's series. Not per-request work: the periodic signing-key reload (every 10 s) and
+ * PUBLISH (the invalidation channel's heartbeats, 10 a second).
+ */
 async function metricSum(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return text
     .split('\n')
-    .filter((l) => l.startsWith(name) && !l.startsWith('#') && !l.includes('table="signing_keys"'))
+    .filter(
+      (l) =>
+        l.startsWith(name) &&
+        !l.startsWith('#') &&
+        !l.includes('table="signing_keys"') &&
+        !l.includes('operation="publish"'),
+    )
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 

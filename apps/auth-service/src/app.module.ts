@@ -45,6 +45,11 @@ function cacheOptions(config: AppConfig): CacheOptions {
     l1TtlSeconds: 60,
     redisTimeoutMs: config.cache.redisTimeoutMs,
     breaker: { failureThreshold: 5, cooldownMs: 2_000 },
+    // A cluster's PUBLISH reports the subscribers of one node only: acknowledgements cannot be counted.
+    strictL1:
+      config.cache.strictL1TrustMs > 0 && config.redis.mode !== 'cluster'
+        ? { trustMs: config.cache.strictL1TrustMs }
+        : undefined,
   };
 }
 

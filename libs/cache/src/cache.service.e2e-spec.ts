@@ -33,6 +33,8 @@ function options(overrides: Partial<CacheOptions> = {}): CacheOptions {
 interface Harness {
   cache: CacheService;
   chaos?: ChaosRedis;
+  /** The pub/sub connection (Redis mode). */
+  subscriber?: Redis;
   close(): Promise<void>;
 }
 
@@ -46,19 +48,20 @@ async function makeCache(mode: 'local' | 'redis', opts: CacheOptions = options()
   const real = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   clients.push(real);
   const chaos = new ChaosRedis(real);
+  let subscriber: Redis | undefined;
   const cache = new CacheService(opts, new CacheKeys(opts), {
     client: chaos.client,
     duplicate: () => {
-      const sub = real.duplicate();
-      clients.push(sub);
-      return sub;
+      subscriber = real.duplicate();
+      clients.push(subscriber);
+      return subscriber;
     },
   } as unknown as RedisService);
   await waitUntil(() => real.status === 'ready');
   // The invalidation channel subscribes asynchronously.
   if (opts.enabled)
     await waitUntil(() => (cache as unknown as { bus?: { healthy: boolean } }).bus?.healthy === true);
-  return { cache, chaos, close: () => cache.onApplicationShutdown() };
+  return { cache, chaos, subscriber, close: () => cache.onApplicationShutdown() };
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -247,6 +250,77 @@ describe('CacheService across instances (Redis)', () => {
     await a.cache.set('oauth', key, { userId: 'new' });
     await waitUntil(() => b.cache.counters.invalidationsReceived > 0);
     expect(await b.cache.getOrLoad({ entity: 'oauth', key, load: loader.load })).toEqual({ userId: 'new' });
+  });
+});
+
+describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => {
+  const TRUST_MS = 300;
+  let a: Harness;
+  let b: Harness;
+  beforeEach(async () => {
+    // A generous Redis timeout: the overlap case delays answers on purpose.
+    const opts = options({ strictL1: { trustMs: TRUST_MS }, redisTimeoutMs: 1_000 });
+    [a, b] = await Promise.all([makeCache('redis', opts), makeCache('redis', { ...opts })]);
+    // Trust starts with the first heartbeat that comes back.
+    await waitUntil(() => a.cache.strictL1Trusted && b.cache.strictL1Trusted);
+  });
+  afterEach(async () => {
+    if (b.subscriber?.stream.isPaused()) b.subscriber.stream.resume();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  const read = (h: Harness, key: string, version = -1) =>
+    h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ version }) });
+
+  it('serves a strict entry from L1: repeated reads make no Redis call', async () => {
+    const key = a.cache.keys.session('l1');
+    await a.cache.set('session', key, { version: 1 });
+    await read(b, key);
+    const calls = b.chaos!.calls;
+    const hits = b.cache.counters.hits.l1;
+    for (let i = 0; i < 100; i++) expect(await read(b, key)).toEqual({ version: 1 });
+    expect(b.cache.counters.hits.l1).toBe(hits + 100);
+    // Heartbeats (PUBLISH) may run meanwhile; no read went to Redis.
+    expect(b.chaos!.calls - calls).toBeLessThanOrEqual(2);
+  });
+
+  it('a write on A returns only after B dropped its L1 copy: B reads it next, 100 times out of 100', async () => {
+    const key = a.cache.keys.session('ack');
+    for (let i = 0; i < 100; i++) {
+      await read(b, key); // B holds version i - 1 (or the loader's) in L1
+      await a.cache.set('session', key, { version: i });
+      expect(await read(b, key)).toEqual({ version: i });
+    }
+  });
+
+  it('an instance whose channel stalls stops trusting L1 before a writer that waited for it returns', async () => {
+    const key = a.cache.keys.session('stall');
+    await a.cache.set('session', key, { revoked: false });
+    expect(await read(b, key)).toEqual({ revoked: false }); // in B's L1 now
+    b.subscriber!.stream.pause(); // B's pub/sub socket stops being read: no invalidation, no heartbeat
+    const started = performance.now();
+    await a.cache.set('session', key, { revoked: true });
+    const waited = performance.now() - started;
+    // A waited for B's acknowledgement until the trust window ended...
+    expect(waited).toBeGreaterThanOrEqual(TRUST_MS * 0.5);
+    expect(waited).toBeLessThan(TRUST_MS + 200);
+    // ...and B, still deaf to the channel, no longer serves its L1 copy.
+    expect(b.cache.strictL1Trusted).toBe(false);
+    expect(await read(b, key)).toEqual({ revoked: true });
+  });
+
+  it('a Redis read that overlaps an invalidation does not put what it read into L1', async () => {
+    const key = a.cache.keys.session('overlap');
+    await a.cache.set('session', key, { revoked: false });
+    b.chaos!.slowMs = 150;
+    b.chaos!.mode = 'slow';
+    // B's GET runs now (before A's write) and its answer arrives after A's invalidation.
+    const slowRead = read(b, key);
+    await new Promise((r) => setTimeout(r, 20));
+    await a.cache.set('session', key, { revoked: true });
+    b.chaos!.mode = 'ok';
+    expect(await slowRead).toEqual({ revoked: false }); // concurrent with the write: either is right
+    expect(await read(b, key)).toEqual({ revoked: true });
   });
 });
 

@@ -96,7 +96,14 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
     if (client && subscriber) {
       this.l2 = new L2Store(client, this.breaker, options.redisTimeoutMs, this.events);
       this.subscriber = subscriber;
-      this.bus = new InvalidationBus(subscriber, this.l2, keys.invalidationChannel(), this.l1, this.events);
+      this.bus = new InvalidationBus(
+        subscriber,
+        this.l2,
+        keys.invalidationChannel(),
+        this.l1,
+        this.events,
+        options.strictL1,
+      );
       client.on('ready', () => void this.replayPendingInvalidations());
     }
   }
@@ -105,8 +112,14 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
     return this.options.enabled;
   }
 
+  /** Whether L1 may serve strict entries now (strictL1 configured and its heartbeat fresh). */
+  get strictL1Trusted(): boolean {
+    return this.bus?.strictTrusted ?? false;
+  }
+
   async getOrLoad<T>(spec: LoadSpec<T>): Promise<T | null> {
     if (!this.options.enabled) return spec.load();
+    const epoch = this.epoch;
     const l1 = this.l1Usable(spec.entity);
     if (l1) {
       const text = this.l1.get(spec.key);
@@ -118,32 +131,53 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
     }
     if (this.l2) {
       const text = this.fromL2(spec.entity, await this.l2.get(spec.key));
-      if (typeof text === 'string') return this.l2Hit<T>(spec, text);
+      if (typeof text === 'string') return this.l2Hit<T>(spec, text, epoch);
       if (text === null) this.events.emit('miss', { tier: 'l2', entity: spec.entity });
     }
     return this.fill(spec);
   }
 
-  /** Several entries in one Redis round trip (MGET); each miss is loaded as by getOrLoad. */
+  /** Several entries: those L1 may not serve come from Redis in one round trip (MGET); misses load as by getOrLoad. */
   async getOrLoadMany<A, B>(specs: [LoadSpec<A>, LoadSpec<B>]): Promise<[A | null, B | null]>;
   async getOrLoadMany(specs: LoadSpec<unknown>[]): Promise<unknown[]> {
-    if (!this.options.enabled || !this.l2 || specs.some((s) => this.l1Usable(s.entity))) {
-      return Promise.all(specs.map((s) => this.getOrLoad(s)));
+    if (!this.options.enabled || !this.l2) return Promise.all(specs.map((s) => this.getOrLoad(s)));
+    const epoch = this.epoch;
+    const results: unknown[] = new Array(specs.length);
+    const fromRedis: number[] = [];
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i];
+      if (this.l1Usable(spec.entity)) {
+        const text = this.l1.get(spec.key);
+        if (text !== undefined) {
+          this.events.emit('hit', { tier: 'l1', entity: spec.entity });
+          results[i] = decode(text);
+          continue;
+        }
+        this.events.emit('miss', { tier: 'l1', entity: spec.entity });
+      }
+      fromRedis.push(i);
     }
-    const texts = await this.l2.mget(specs.map((s) => s.key));
-    return Promise.all(
-      specs.map((spec, i) => {
-        const text = this.fromL2(spec.entity, texts?.[i]);
-        if (typeof text === 'string') return this.l2Hit(spec, text);
+    if (fromRedis.length === 0) return results;
+    const texts = await this.l2.mget(fromRedis.map((i) => specs[i].key));
+    await Promise.all(
+      fromRedis.map(async (i, j) => {
+        const spec = specs[i];
+        const text = this.fromL2(spec.entity, texts?.[j]);
+        if (typeof text === 'string') {
+          results[i] = this.l2Hit(spec, text, epoch);
+          return;
+        }
         if (text === null) this.events.emit('miss', { tier: 'l2', entity: spec.entity });
-        return this.fill(spec);
+        results[i] = await this.fill(spec);
       }),
     );
+    return results;
   }
 
   /** Write-through: the fresh value replaces the entry, then every instance drops its L1 copy. */
   async set<T>(entity: CacheEntity, key: string, value: T | null, options: WriteOptions = {}): Promise<void> {
     if (!this.options.enabled) return;
+    this.bus?.bump();
     this.markFillsStale([key]);
     const text = encode(value);
     const ttlMs = this.ttlMs(entity, value === null, options.ttlSeconds);
@@ -160,6 +194,7 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
   /** Removes entries everywhere (Redis, this L1, every other instance's L1). */
   async delete(keys: string[]): Promise<void> {
     if (!this.options.enabled || keys.length === 0) return;
+    this.bus?.bump();
     this.markFillsStale(keys);
     this.l1.delete(keys);
     if (this.l2 && !(await this.l2.del(keys))) this.rememberMissed(keys);
@@ -177,6 +212,7 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
         this.l1.clear();
         return 0;
       }
+      this.bus?.bump();
       this.markFillsStale(keys);
       this.l1.delete(keys);
       await this.bus?.publish(keys);
@@ -276,12 +312,19 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.bus?.close();
     this.subscriber?.disconnect();
   }
 
-  private l2Hit<T>(spec: LoadSpec<T>, text: string): T | null {
+  /** Changes whenever an invalidation is seen or made: a read that spans one must not fill L1. */
+  private get epoch(): number {
+    return this.bus?.epoch ?? 0;
+  }
+
+  /** `epoch`: taken before the Redis read, so a value read before an invalidation stays out of L1. */
+  private l2Hit<T>(spec: LoadSpec<T>, text: string, epoch: number): T | null {
     this.events.emit('hit', { tier: 'l2', entity: spec.entity });
-    if (this.l1Usable(spec.entity)) {
+    if (this.epoch === epoch && this.l1Usable(spec.entity)) {
       this.l1.set(
         spec.key,
         text,
@@ -293,10 +336,11 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
 
   private fill<T>(spec: LoadSpec<T>): Promise<T | null> {
     return this.flights.run(spec.key, async () => {
+      const epoch = this.epoch;
       // A miss read just before another fill finished would load again: look once more first.
       if (this.l2) {
         const text = this.fromL2(spec.entity, await this.l2.get(spec.key));
-        if (typeof text === 'string') return this.l2Hit(spec, text);
+        if (typeof text === 'string') return this.l2Hit(spec, text, epoch);
       }
       const fill = { stale: false };
       this.fills.set(spec.key, fill);
@@ -312,7 +356,7 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
             tags: spec.tags?.map((t) => this.keys.tagSet(t)),
           });
         }
-        if (!fill.stale && this.l1Usable(spec.entity)) {
+        if (!fill.stale && this.epoch === epoch && this.l1Usable(spec.entity)) {
           this.l1.set(spec.key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));
           this.trackLocalTags(spec.key, spec.tags);
         }
@@ -351,15 +395,14 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
   }
 
   /**
-   * L1 may serve an entity in single-process mode, or, for eventual entities, while the
-   * invalidation channel is healthy. Strict entities are never taken from L1 when other
-   * instances could have changed them.
+   * L1 may serve an entity in single-process mode; with Redis, only while the circuit is closed,
+   * and then eventual entities while the invalidation channel is healthy, strict ones only with
+   * `strictL1` while the bus trusts L1 (acknowledged invalidations: see InvalidationBus).
    */
   private l1Usable(entity: CacheEntity): boolean {
     if (!this.l2) return true;
-    return (
-      CONSISTENCY[entity] === 'eventual' && this.breaker.state === 'closed' && (this.bus?.healthy ?? false)
-    );
+    if (this.breaker.state !== 'closed' || !this.bus) return false;
+    return CONSISTENCY[entity] === 'eventual' ? this.bus.healthy : this.bus.strictTrusted;
   }
 
   private ttlMs(entity: CacheEntity, absent: boolean, override?: number): number {

@@ -101,8 +101,9 @@ export class L2Store {
     return { usedMemoryBytes: field('used_memory'), maxMemoryBytes: field('maxmemory'), keys: result[1] };
   }
 
-  async publish(channel: string, message: string): Promise<boolean> {
-    return (await this.call('publish', () => this.client.publish(channel, message))) !== undefined;
+  /** How many subscribers received the message; undefined when Redis failed. */
+  publish(channel: string, message: string): Promise<number | undefined> {
+    return this.call('publish', () => this.client.publish(channel, message));
   }
 
   private async call<T>(

@@ -116,6 +116,7 @@ const schema = z.object({
   CACHE_TTL_PROFILE: int(900, 1, 86_400 * 30),
   CACHE_L1_MAX_ENTRIES: int(10_000, 0, 10_000_000),
   CACHE_REDIS_TIMEOUT_MS: int(50, 1, 10_000),
+  CACHE_L1_STRICT_TRUST_MS: int(500, 0, 10_000),
   CACHE_KEY_PREFIX: z.string().default('auth'),
   CACHE_HEALTH_HIT_RATE_WARNING: decimal(80, 0, 100),
   CACHE_HEALTH_HIT_RATE_CRITICAL: decimal(60, 0, 100),
@@ -307,6 +308,8 @@ export interface AppConfig {
     ttlSeconds: { user: number; session: number; oauth: number; profile: number };
     l1MaxEntries: number;
     redisTimeoutMs: number;
+    /** 0: strict entities (sessions, users, profiles) never from L1 while Redis is configured. */
+    strictL1TrustMs: number;
   };
   /** Cache health thresholds (percentages and milliseconds); see GET /admin/cache/health. */
   cacheHealth: {
@@ -388,6 +391,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       l1MaxEntries: e.CACHE_L1_MAX_ENTRIES,
       redisTimeoutMs: e.CACHE_REDIS_TIMEOUT_MS,
+      strictL1TrustMs: e.CACHE_L1_STRICT_TRUST_MS,
     },
     cacheHealth: {
       hitRate: { warning: e.CACHE_HEALTH_HIT_RATE_WARNING, critical: e.CACHE_HEALTH_HIT_RATE_CRITICAL },

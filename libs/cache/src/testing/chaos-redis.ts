@@ -1,6 +1,6 @@
 import type { RedisClient } from '@app/redis';
 
-export type ChaosMode = 'ok' | 'error' | 'hang';
+export type ChaosMode = 'ok' | 'error' | 'hang' | 'slow';
 
 const COMMANDS = new Set([
   'get',
@@ -17,12 +17,15 @@ const COMMANDS = new Set([
 
 /**
  * Wraps a real ioredis client and injects failures: `error` rejects every command at once,
- * `hang` never answers (like a server that accepts connections and then stalls). Used by the
+ * `hang` never answers (like a server that accepts connections and then stalls), `slow` answers
+ * late. Used by the
  * cache behaviour suite and fault tests; `ok` passes everything through.
  */
 export class ChaosRedis {
   mode: ChaosMode = 'ok';
   calls = 0;
+  /** `slow`: the command runs at once, its answer is handed over this much later (a slow network). */
+  slowMs = 100;
   readonly client: RedisClient;
 
   constructor(private readonly real: RedisClient) {
@@ -43,6 +46,12 @@ export class ChaosRedis {
           this.calls++;
           if (this.mode === 'error') return Promise.reject(new Error('chaos: injected Redis failure'));
           if (this.mode === 'hang') return new Promise(() => undefined);
+          if (this.mode === 'slow') {
+            const answer = (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+            return new Promise((resolve, reject) =>
+              setTimeout(() => answer.then(resolve, reject), this.slowMs),
+            );
+          }
           return (value as (...a: unknown[]) => unknown).apply(obj, args);
         };
       },
