@@ -23,7 +23,7 @@ const shared = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|jose|cookie|file-type|strtok3|token-types|@tokenizer|@borewit|uint8array-extras|content-disposition|set-cookie-parser|toad-cache|openid-client|oauth4webapi|oidc-provider)/)',
+    '/node_modules/(?!(@nestjs|jose|cookie|p-limit|yocto-queue|file-type|strtok3|token-types|@tokenizer|@borewit|uint8array-extras|content-disposition|set-cookie-parser|toad-cache|openid-client|oauth4webapi|oidc-provider)/)',
   ],
   moduleNameMapper,
 };

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { Rate, RATE_LIMIT_DEFAULTS, RateLimitSettings } from '../rate-limit/rate-limit.definitions';
 
@@ -6,6 +7,14 @@ const bool = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
+
+/**
+ * One core fewer than the machine has (at least one): argon2 hashes (19 MiB each) saturating every
+ * core would slow every other request of the instance, not just the logins.
+ */
+export function defaultHashConcurrency(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 const int = (fallback: number, min: number, max: number) =>
   z
@@ -117,6 +126,7 @@ const schema = z.object({
   CACHE_L1_MAX_ENTRIES: int(10_000, 0, 10_000_000),
   CACHE_REDIS_TIMEOUT_MS: int(50, 1, 10_000),
   CACHE_L1_STRICT_TRUST_MS: int(500, 0, 10_000),
+  PASSWORD_HASH_CONCURRENCY: int(defaultHashConcurrency(), 1, 256),
   CACHE_KEY_PREFIX: z.string().default('auth'),
   CACHE_HEALTH_HIT_RATE_WARNING: decimal(80, 0, 100),
   CACHE_HEALTH_HIT_RATE_CRITICAL: decimal(60, 0, 100),
@@ -342,6 +352,8 @@ export interface AppConfig {
   admin?: { email: string; password: string };
   rateLimit: RateLimitSettings;
   logLevel: Env['LOG_LEVEL'];
+  /** argon2 hashes and verifications running at once; the rest wait their turn. */
+  passwordHashConcurrency: number;
 }
 
 export class ConfigValidationError extends Error {
@@ -452,6 +464,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       introspectIp: e.RATE_LIMIT_INTROSPECT_IP,
     },
     logLevel: e.LOG_LEVEL,
+    passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
   };
 }
 
