@@ -14,7 +14,8 @@ import { CircuitBreaker } from './circuit-breaker';
 import { InvalidationBus } from './invalidation-bus';
 import { L1Store } from './l1-store';
 import { L2Store } from './l2-store';
-import { ABSENT, deserialize, serialize } from './serialization';
+import { ABSENT, serialize } from './serialization';
+import { sharedValue } from './shared-values';
 import { SingleFlight } from './single-flight';
 import { ValueCipher } from './value-cipher';
 
@@ -110,6 +111,11 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
 
   get enabled(): boolean {
     return this.options.enabled;
+  }
+
+  /** Invalidations that could not reach Redis yet (replayed when it answers again). */
+  get missedInvalidations(): number {
+    return this.pendingInvalidations.size;
   }
 
   /** Whether L1 may serve strict entries now (strictL1 configured and its heartbeat fresh). */
@@ -440,6 +446,7 @@ function encode(value: unknown): string {
   return value === null || value === undefined ? ABSENT : serialize(value);
 }
 
+/** Cached values are shared and deeply frozen (see shared-values.ts): copy one to change it. */
 function decode<T>(text: string): T | null {
-  return text === ABSENT ? null : deserialize<T>(text);
+  return text === ABSENT ? null : sharedValue<T>(text);
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { sharedJson } from '@app/cache';
 import { MetricsService } from '@app/metrics';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/app-config';
@@ -35,6 +36,8 @@ export async function createApp(
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Cached values (the /auth/me user) are serialized once, not on every answer.
+  fastify.setReplySerializer(sharedJson);
 
   registerMediaTypeCheck(fastify);
   registerInputLimits(fastify);
