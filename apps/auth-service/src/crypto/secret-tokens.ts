@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** An opaque secret for the client (256 bits, base64url) and the only form we store: its SHA-256. */
 export function newSecretToken(): { token: string; hash: string } {
@@ -11,9 +11,7 @@ export function hashSecretToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** Constant-time string equality; hashing first makes the comparison independent of lengths. */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(ha, hb);
+/** A secret's SHA-256: compare two with `timingSafeEqual`, in constant time whatever the lengths. */
+export function secretDigest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
 }

@@ -2,19 +2,30 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { safeEqual } from '../crypto/secret-tokens';
+import { timingSafeEqual } from 'node:crypto';
+import { secretDigest } from '../crypto/secret-tokens';
 
 /** HTTP Basic client authentication (RFC 7662 §2.1) against INTROSPECTION_CLIENTS, in constant time. */
 @Injectable()
 export class ClientCredentialsGuard implements CanActivate {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  /** Each client's secret as its SHA-256, computed once: a request hashes only what it presents. */
+  private readonly secretDigests: ReadonlyMap<string, Buffer>;
+  private readonly unknownClientDigest = secretDigest('\0no-such-client');
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.secretDigests = new Map(
+      [...config.introspectionClients].map(([id, secret]) => [id, secretDigest(secret)]),
+    );
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest & { clientId?: string }>();
     const credentials = parseBasic(request.headers.authorization);
-    // Compare against something even for an unknown id, so timing does not reveal which ids exist.
-    const expected = credentials ? this.config.introspectionClients.get(credentials.id) : undefined;
-    const ok = safeEqual(credentials?.secret ?? '', expected ?? '\0no-such-client') && expected !== undefined;
+    // Compare against something even for an unknown id, so timing does not reveal which ids exist;
+    // equal-length digests make the comparison independent of the secrets' lengths.
+    const expected = credentials ? this.secretDigests.get(credentials.id) : undefined;
+    const presented = secretDigest(credentials?.secret ?? '');
+    const ok = timingSafeEqual(presented, expected ?? this.unknownClientDigest) && expected !== undefined;
     if (!ok) {
       throw new ApiError('invalid_client', 'Client authentication failed', {
         'WWW-Authenticate': 'Basic realm="introspection"',
