@@ -399,16 +399,21 @@ function median(values: number[]): number {
 
 function buildReport(samples: Sample[], _perRequest: PerRequest, _mixed: Mixed): { rows: ReportRow[] } {
   const names = [...new Set(samples.map((s) => s.target))];
-  const ceiling = median(samples.filter((s) => s.target.startsWith('ceiling')).map((s) => s.rps));
+  // The machine's speed drifts between rounds (other tenants): each round's figure is divided by
+  // the same round's ceiling, and the report gives the median of those ratios.
+  const ceilingOf = new Map(
+    samples.filter((s) => s.target.startsWith('ceiling')).map((s) => [s.round, s.rps]),
+  );
   const rows = names.map((target) => {
     const own = samples.filter((s) => s.target === target);
     const rps = median(own.map((s) => s.rps));
+    const ratio = median(own.map((s) => s.rps / (ceilingOf.get(s.round) ?? Number.NaN)));
     return {
       target,
       rps,
       p50: median(own.map((s) => s.p50)),
       p99: median(own.map((s) => s.p99)),
-      ratio: rps / ceiling,
+      ratio,
       rounds: own.length,
       failures: own.reduce((n, s) => n + s.non2xx + s.errors, 0),
     };
@@ -452,7 +457,7 @@ function renderMarkdown(
     '# Benchmark results',
     '',
     `Run ${stamp}${smoke ? ' (SMOKE: too short to mean anything)' : ''}. Command: \`npm run bench\``,
-    `(${ROUNDS} rounds × ${DURATION} s per target, ${CONNECTIONS} connections unless noted; targets alternate order each round; figures are medians over rounds).`,
+    `(${ROUNDS} rounds × ${DURATION} s per target, ${CONNECTIONS} connections unless noted; targets alternate order each round; figures are medians over rounds; the ratio to the ceiling is the median of each round's ratio to that round's ceiling).`,
     '',
     `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB. The load generator (autocannon, Node) shares the machine with the server.`,
     `Versions: ${versions()}.`,
