@@ -278,8 +278,10 @@ describe('admin: roles, first admin and the cache routes', () => {
       return u.l2 === true && s.l2 === true;
       // Generous: the run's shared database holds every suite's sessions, all warmed before users.
     }, 75_000);
-    const metrics = (await b.http.get('/metrics')).text;
-    expect(metrics).toMatch(/auth_cache_warm_runs_total\{trigger="admin",result="completed"\} [1-9]/);
+    // The entries are there before the run ends (OAuth links come last): wait for its end too.
+    const completed = /auth_cache_warm_runs_total\{trigger="admin",result="completed"\} [1-9]/;
+    let metrics = '';
+    await eventually(async () => completed.test((metrics = (await b.http.get('/metrics')).text)), 15_000);
     expect(metrics).toMatch(/auth_cache_warmed_entries_total\{entity="session"\} [1-9]/);
   }, 90_000);
 

@@ -23,11 +23,24 @@ export class CacheDatabaseMetrics implements OnModuleInit {
       labelNames: ['table', 'kind'],
       registers,
     });
-    const lookups = new Counter({
+    // Two lookups per authenticated request: counted in plain numbers, handed to prom-client when
+    // it is scraped, instead of prom-client hashing a label set on every lookup.
+    const lookupCounts = new Map<string, { labels: Record<'tier' | 'entity' | 'result', string>; n: number }>();
+    const countLookup = (tier: string, entity: string, result: string) => {
+      const key = `${tier} ${entity} ${result}`;
+      const entry = lookupCounts.get(key);
+      if (entry) entry.n++;
+      else lookupCounts.set(key, { labels: { tier, entity, result }, n: 1 });
+    };
+    new Counter({
       name: 'auth_cache_lookups_total',
       help: 'Cache lookups by tier (l1, l2), entity and result (hit, miss)',
       labelNames: ['tier', 'entity', 'result'],
       registers,
+      collect() {
+        this.reset();
+        for (const { labels, n } of lookupCounts.values()) this.inc(labels, n);
+      },
     });
     const loads = new Counter({
       name: 'auth_cache_loads_total',
@@ -62,8 +75,8 @@ export class CacheDatabaseMetrics implements OnModuleInit {
 
     this.prisma.queries.on('query', ({ table, kind }) => queries.inc({ table, kind }));
     const events = this.cache.events;
-    events.on('hit', ({ tier, entity }) => lookups.inc({ tier, entity, result: 'hit' }));
-    events.on('miss', ({ tier, entity }) => lookups.inc({ tier, entity, result: 'miss' }));
+    events.on('hit', ({ tier, entity }) => countLookup(tier, entity, 'hit'));
+    events.on('miss', ({ tier, entity }) => countLookup(tier, entity, 'miss'));
     events.on('load', ({ entity }) => loads.inc({ entity }));
     events.on('error', ({ operation }) => errors.inc({ operation }));
     events.on('latency', ({ operation, seconds }) => redisSeconds.observe({ operation }, seconds));
