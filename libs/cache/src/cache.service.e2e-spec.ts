@@ -254,7 +254,8 @@ describe('CacheService across instances (Redis)', () => {
 });
 
 describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => {
-  const TRUST_MS = 300;
+  // Long enough that a loaded CI box (event-loop stalls) does not let the trust lapse mid-test.
+  const TRUST_MS = 1_000;
   let a: Harness;
   let b: Harness;
   beforeEach(async () => {
@@ -276,12 +277,17 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
     const key = a.cache.keys.session('l1');
     await a.cache.set('session', key, { version: 1 });
     await read(b, key);
-    const calls = b.chaos!.calls;
+    const reads: string[] = [];
+    // Heartbeats (PUBLISH) run meanwhile; reads would show as GET or MGET.
+    const onCall = ({ operation }: { operation: string }) => {
+      if (operation !== 'publish') reads.push(operation);
+    };
+    b.cache.events.on('latency', onCall);
     const hits = b.cache.counters.hits.l1;
     for (let i = 0; i < 100; i++) expect(await read(b, key)).toEqual({ version: 1 });
+    b.cache.events.off('latency', onCall);
     expect(b.cache.counters.hits.l1).toBe(hits + 100);
-    // Heartbeats (PUBLISH) may run meanwhile; no read went to Redis.
-    expect(b.chaos!.calls - calls).toBeLessThanOrEqual(2);
+    expect(reads).toEqual([]);
   });
 
   it('a write on A returns only after B dropped its L1 copy: B reads it next, 100 times out of 100', async () => {
@@ -303,7 +309,7 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
     const waited = performance.now() - started;
     // A waited for B's acknowledgement until the trust window ended...
     expect(waited).toBeGreaterThanOrEqual(TRUST_MS * 0.5);
-    expect(waited).toBeLessThan(TRUST_MS + 200);
+    expect(waited).toBeLessThan(TRUST_MS + 1_000); // bounded (generously: a loaded box is slow)
     // ...and B, still deaf to the channel, no longer serves its L1 copy.
     expect(b.cache.strictL1Trusted).toBe(false);
     expect(await read(b, key)).toEqual({ revoked: true });
@@ -319,7 +325,8 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
     await new Promise((r) => setTimeout(r, 20));
     await a.cache.set('session', key, { revoked: true });
     b.chaos!.mode = 'ok';
-    expect(await slowRead).toEqual({ revoked: false }); // concurrent with the write: either is right
+    // Concurrent with the write: either answer is right for this read; what matters is the next one.
+    expect([false, true]).toContain(((await slowRead) as { revoked?: boolean } | null)?.revoked);
     expect(await read(b, key)).toEqual({ revoked: true });
   });
 });
