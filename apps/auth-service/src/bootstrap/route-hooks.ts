@@ -20,10 +20,13 @@ export function addBodyRouteHook(fastify: FastifyInstance, name: HookName, hook:
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((m) => BODY_METHODS.has(m.toUpperCase()))) return;
-    const existing = route[name] as Hook | Hook[] | undefined;
-    (route as { [key in HookName]?: Hook[] })[name] = [
-      ...(Array.isArray(existing) ? existing : existing ? [existing] : []),
-      hook,
-    ];
+    appendRouteHook(route, name, hook);
   });
+}
+
+/** Appends a hook to one route's own hooks of that name (fastify takes one function or a list). */
+export function appendRouteHook(route: RouteOptions, name: HookName | 'onSend', hook: unknown): void {
+  const hooks = route as unknown as Record<string, unknown>;
+  const existing = hooks[name];
+  hooks[name] = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), hook];
 }

@@ -25,7 +25,10 @@ export class CacheDatabaseMetrics implements OnModuleInit {
     });
     // Two lookups per authenticated request: counted in plain numbers, handed to prom-client when
     // it is scraped, instead of prom-client hashing a label set on every lookup.
-    const lookupCounts = new Map<string, { labels: Record<'tier' | 'entity' | 'result', string>; n: number }>();
+    const lookupCounts = new Map<
+      string,
+      { labels: Record<'tier' | 'entity' | 'result', string>; n: number }
+    >();
     const countLookup = (tier: string, entity: string, result: string) => {
       const key = `${tier} ${entity} ${result}`;
       const entry = lookupCounts.get(key);

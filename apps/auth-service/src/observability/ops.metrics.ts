@@ -4,6 +4,7 @@ import { CacheService } from '@app/cache';
 import { MetricsService } from '@app/metrics';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { appendRouteHook } from '../bootstrap/route-hooks';
 import { SessionsRepository } from '../sessions/sessions.repository';
 
 const LOGIN_ROUTE = '/api/v1/auth/login';
@@ -205,10 +206,7 @@ export class OpsMetrics implements OnModuleInit {
         counter(reply.statusCode, errorCode(payload));
         done(null, payload);
       };
-      route.onSend = [
-        ...(Array.isArray(route.onSend) ? route.onSend : route.onSend ? [route.onSend] : []),
-        hook,
-      ];
+      appendRouteHook(route, 'onSend', hook);
     });
   }
 }
