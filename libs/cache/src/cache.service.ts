@@ -126,21 +126,10 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
   async getOrLoad<T>(spec: LoadSpec<T>): Promise<T | null> {
     if (!this.options.enabled) return spec.load();
     const epoch = this.epoch;
-    const l1 = this.l1Usable(spec.entity);
-    if (l1) {
-      const text = this.l1.get(spec.key);
-      if (text !== undefined) {
-        this.events.emit('hit', { tier: 'l1', entity: spec.entity });
-        return decode<T>(text);
-      }
-      this.events.emit('miss', { tier: 'l1', entity: spec.entity });
-    }
-    if (this.l2) {
-      const text = this.fromL2(spec.entity, await this.l2.get(spec.key));
-      if (typeof text === 'string') return this.l2Hit<T>(spec, text, epoch);
-      if (text === null) this.events.emit('miss', { tier: 'l2', entity: spec.entity });
-    }
-    return this.fill(spec);
+    const text = this.fromL1(spec);
+    if (text !== undefined) return decode<T>(text);
+    if (!this.l2) return this.fill(spec);
+    return this.answerFromL2(spec, await this.l2.get(spec.key), epoch);
   }
 
   /** Several entries: those L1 may not serve come from Redis in one round trip (MGET); misses load as by getOrLoad. */
@@ -151,31 +140,14 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
     const results: unknown[] = new Array(specs.length);
     const fromRedis: number[] = [];
     for (let i = 0; i < specs.length; i++) {
-      const spec = specs[i];
-      if (this.l1Usable(spec.entity)) {
-        const text = this.l1.get(spec.key);
-        if (text !== undefined) {
-          this.events.emit('hit', { tier: 'l1', entity: spec.entity });
-          results[i] = decode(text);
-          continue;
-        }
-        this.events.emit('miss', { tier: 'l1', entity: spec.entity });
-      }
-      fromRedis.push(i);
+      const text = this.fromL1(specs[i]);
+      if (text !== undefined) results[i] = decode(text);
+      else fromRedis.push(i);
     }
     if (fromRedis.length === 0) return results;
     const texts = await this.l2.mget(fromRedis.map((i) => specs[i].key));
     await Promise.all(
-      fromRedis.map(async (i, j) => {
-        const spec = specs[i];
-        const text = this.fromL2(spec.entity, texts?.[j]);
-        if (typeof text === 'string') {
-          results[i] = this.l2Hit(spec, text, epoch);
-          return;
-        }
-        if (text === null) this.events.emit('miss', { tier: 'l2', entity: spec.entity });
-        results[i] = await this.fill(spec);
-      }),
+      fromRedis.map(async (i, j) => (results[i] = await this.answerFromL2(specs[i], texts?.[j], epoch))),
     );
     return results;
   }
@@ -320,6 +292,26 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
   async onApplicationShutdown(): Promise<void> {
     this.bus?.close();
     this.subscriber?.disconnect();
+  }
+
+  /** The L1 text of an entry, when L1 may serve this entity and holds it; counts the lookup. */
+  private fromL1(spec: LoadSpec<unknown>): string | undefined {
+    if (!this.l1Usable(spec.entity)) return undefined;
+    const text = this.l1.get(spec.key);
+    this.events.emit(text === undefined ? 'miss' : 'hit', { tier: 'l1', entity: spec.entity });
+    return text;
+  }
+
+  /** What Redis answered for an entry (undefined: it failed): a hit, or a miss that loads. */
+  private answerFromL2<T>(
+    spec: LoadSpec<T>,
+    value: string | null | undefined,
+    epoch: number,
+  ): Promise<T | null> | T | null {
+    const text = this.fromL2(spec.entity, value);
+    if (typeof text === 'string') return this.l2Hit(spec, text, epoch);
+    if (text === null) this.events.emit('miss', { tier: 'l2', entity: spec.entity });
+    return this.fill(spec);
   }
 
   /** Changes whenever an invalidation is seen or made: a read that spans one must not fill L1. */
