@@ -12,8 +12,26 @@ const body = {
   updatedAt: '2026-11-21T07:00:00.000Z',
 };
 
+/** Shaped like an introspection answer: the reference for POST routes that read a small form. */
+const introspection = {
+  active: true,
+  sub: '6f1c0a4e-6d3b-4f2a-9a55-0d5f0c7b7e11',
+  sid: '0d5f0c7b-7e11-4f2a-9a55-6f1c0a4e6d3b',
+  exp: 1795263320,
+  iat: 1795262420,
+  iss: 'http://bench.local',
+  aud: 'auth-service',
+  token_type: 'Bearer',
+  roles: ['user'],
+  jti: '9a550d5f-0c7b-4e11-8f2a-6f1c0a4e6d3b',
+};
+
 const app = Fastify({ logger: false });
+app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) =>
+  done(null, Object.fromEntries(new URLSearchParams(text as string))),
+);
 app.get('/', async () => body);
+app.post('/form', async (request) => ((request.body as { token?: string }).token ? introspection : {}));
 app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then((address) => {
   process.stdout.write(`listening ${address}\n`);
 });

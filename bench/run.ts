@@ -20,6 +20,7 @@ import {
 } from '../test/support/servers';
 import { renderChart } from './chart';
 import { summariseProfile } from './profile-summary';
+import { LoadResult, wrkLoad, wrkVersion } from './wrk';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, 'out');
@@ -30,6 +31,8 @@ const ROUNDS = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = smoke ? 1 : Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const INTROSPECTION = { id: 'bench', secret: 'bench-introspection-secret-0123456789' };
+// wrk where installed (BENCH_LOAD_GENERATOR=autocannon to compare), for the requests that never change.
+const WRK = process.env.BENCH_LOAD_GENERATOR === 'autocannon' ? undefined : wrkVersion();
 const basic = `Basic ${Buffer.from(`${INTROSPECTION.id}:${INTROSPECTION.secret}`).toString('base64')}`;
 
 interface Sample {
@@ -45,6 +48,8 @@ interface Sample {
 interface Target {
   name: string;
   options: () => autocannon.Options;
+  /** The same request every time: wrk can send it. */
+  fixed?: boolean;
 }
 
 const children: ChildProcess[] = [];
@@ -100,7 +105,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const target of order) {
-        const result = await load(target.options());
+        const result =
+          WRK && target.fixed ? await wrkLoad(fixedRequest(target.options())) : await load(target.options());
         samples.push({ target: target.name, round, ...result });
         console.log(
           `round ${round + 1}/${ROUNDS}  ${target.name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms`,
@@ -237,19 +243,32 @@ function defineTargets(s: { cacheOn: Service; cacheOff: Service; ceiling: Servic
   // read targets use, is never refreshed.
   const refreshPool = seed.refreshTokens.slice(1);
   return [
-    { name: 'ceiling: bare Fastify JSON', options: () => ({ url: `${s.ceiling.url}/` }) },
+    { name: 'ceiling: bare Fastify JSON', fixed: true, options: () => ({ url: `${s.ceiling.url}/` }) },
     {
       name: '/auth/me (cache on)',
+      fixed: true,
       options: () => ({ url: `${s.cacheOn.url}/api/v1/auth/me`, headers: bearer }),
     },
     {
       name: '/auth/me (cache off)',
+      fixed: true,
       options: () => ({ url: `${s.cacheOff.url}/api/v1/auth/me`, headers: bearer }),
     },
     {
       name: 'introspection (cache on)',
+      fixed: true,
       options: () => ({
         url: `${s.cacheOn.url}/api/v1/auth/introspect`,
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${seed.tokens[0]}`,
+      }),
+    },
+    {
+      name: REFERENCE_POST,
+      fixed: true,
+      options: () => ({
+        url: `${s.ceiling.url}/form`,
         method: 'POST',
         headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
         body: `token=${seed.tokens[0]}`,
@@ -291,7 +310,21 @@ function defineTargets(s: { cacheOn: Service; cacheOff: Service; ceiling: Servic
   ];
 }
 
-async function load(options: autocannon.Options): Promise<Omit<Sample, 'target' | 'round'>> {
+/** The introspection request sent to a bare Fastify route that parses the form: POST's own ceiling. */
+const REFERENCE_POST = 'reference: bare Fastify form POST';
+
+function fixedRequest(options: autocannon.Options) {
+  return {
+    url: String(options.url),
+    method: options.method,
+    headers: options.headers as Record<string, string> | undefined,
+    body: typeof options.body === 'string' ? options.body : undefined,
+    connections: options.connections ?? CONNECTIONS,
+    durationSeconds: DURATION,
+  };
+}
+
+async function load(options: autocannon.Options): Promise<LoadResult> {
   const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
   return {
     rps: result.requests.average,
@@ -438,6 +471,7 @@ function versions(): string {
     `Prisma ${pkg('@prisma/client')}`,
     `ioredis ${pkg('ioredis')}`,
     `autocannon ${pkg('autocannon')}`,
+    WRK ?? 'wrk not installed',
     cmd('psql', ['--version']),
     cmd('redis-server', ['--version']).split(' ').slice(0, 3).join(' '),
   ].join(', ');
@@ -453,13 +487,15 @@ function renderMarkdown(
   const cpu = cpus();
   const meOn = report.rows.find((r) => r.target === '/auth/me (cache on)');
   const meOff = report.rows.find((r) => r.target === '/auth/me (cache off)');
+  const introspection = report.rows.find((r) => r.target === 'introspection (cache on)');
+  const postReference = report.rows.find((r) => r.target === REFERENCE_POST);
   const lines = [
     '# Benchmark results',
     '',
     `Run ${stamp}${smoke ? ' (SMOKE: too short to mean anything)' : ''}. Command: \`npm run bench\``,
     `(${ROUNDS} rounds × ${DURATION} s per target, ${CONNECTIONS} connections unless noted; targets alternate order each round; figures are medians over rounds; the ratio to the ceiling is the median of each round's ratio to that round's ceiling).`,
     '',
-    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB. The load generator (autocannon, Node) shares the machine with the server.`,
+    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB. ${WRK ? `Load generator: ${WRK} (one thread) for the fixed requests (ceiling, /auth/me, introspection, the POST reference), autocannon for refresh (each request carries the previous answer's token), login and the measurements below` : 'Load generator: autocannon (wrk not installed)'}; it shares the machine with the server.`,
     `Versions: ${versions()}.`,
     '',
     '## Results',
@@ -472,6 +508,9 @@ function renderMarkdown(
     ),
     '',
     `- /auth/me at steady state (cache on): ${perRequest.dbQueriesPerRequest.toFixed(3)} database queries and ${perRequest.redisRoundTripsPerRequest.toFixed(3)} Redis round trips per request (${perRequest.requests} requests, from the service's own \`/metrics\`).`,
+    introspection && postReference
+      ? `- Introspection / the bare Fastify form POST (same request, no auth, no Nest): ${((introspection.rps / postReference.rps) * 100).toFixed(1)} % (reading a request body costs a bare Fastify route ${((1 - postReference.ratio) * 100).toFixed(0)} % of the GET ceiling).`
+      : '',
     meOn && meOff ? `- Cache on / cache off for /auth/me: ${(meOn.rps / meOff.rps).toFixed(2)}×.` : '',
     `- /auth/me at 500 req/s while logins run at their maximum (8 connections, ${mixed.loginRps.toFixed(1)} logins/s): p50 ${mixed.meP50} ms, p99 ${mixed.meP99} ms.`,
     '',

@@ -99,6 +99,25 @@ describe.each(['local', 'redis'] as const)('CacheService behaviour (%s)', (mode)
     expect(loader.calls).toBe(1);
   });
 
+  it('peekMany answers only when every entry is in memory and present: never loads, never waits', async () => {
+    const [k1, k2] = [h.cache.keys.user('peek1'), h.cache.keys.user('peek2')];
+    const specs = [
+      { entity: 'user' as const, key: k1 },
+      { entity: 'user' as const, key: k2 },
+    ] as [{ entity: 'user'; key: string }, { entity: 'user'; key: string }];
+    expect(h.cache.peekMany(specs)).toBeUndefined();
+    await h.cache.getOrLoad({ entity: 'user', key: k1, load: async () => ({ id: 'peek1' }) });
+    expect(h.cache.peekMany(specs)).toBeUndefined(); // one of two
+    await h.cache.getOrLoad({ entity: 'user', key: k2, load: async () => null });
+    expect(h.cache.peekMany(specs)).toBeUndefined(); // a negative entry is not an answer
+    await h.cache.set('user', k2, { id: 'peek2' });
+    // Without Redis L1 is the cache; with Redis, a strict entity is not trusted from L1 here.
+    if (mode === 'local') expect(h.cache.peekMany(specs)).toEqual([{ id: 'peek1' }, { id: 'peek2' }]);
+    else expect(h.cache.peekMany(specs)).toBeUndefined();
+    await h.cache.delete([k1]);
+    expect(h.cache.peekMany(specs)).toBeUndefined();
+  });
+
   it('caches an absent row briefly, and the write that creates it replaces the negative entry', async () => {
     const key = h.cache.keys.user('absent');
     const loader = counter<{ id: string }>(() => null);
@@ -288,6 +307,18 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
     b.cache.events.off('latency', onCall);
     expect(b.cache.counters.hits.l1).toBe(hits + 100);
     expect(reads).toEqual([]);
+  });
+
+  it('peekMany serves from L1 while it is trusted, and stops the moment a write on A drops the entry', async () => {
+    const key = a.cache.keys.session('peek');
+    const spec = { entity: 'session' as const, key };
+    await a.cache.set('session', key, { version: 1 });
+    await read(b, key);
+    expect(b.cache.peekMany([spec, spec])).toEqual([{ version: 1 }, { version: 1 }]);
+    await a.cache.set('session', key, { version: 2 });
+    expect(b.cache.peekMany([spec, spec])).toBeUndefined();
+    await read(b, key);
+    expect(b.cache.peekMany([spec, spec])).toEqual([{ version: 2 }, { version: 2 }]);
   });
 
   it('a write on A returns only after B dropped its L1 copy: B reads it next, 100 times out of 100', async () => {

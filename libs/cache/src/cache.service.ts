@@ -31,9 +31,13 @@ export const CONSISTENCY: Record<CacheEntity, Consistency> = {
 
 const MAX_PENDING_INVALIDATIONS = 100_000;
 
-export interface LoadSpec<T> {
+/** Which entry: enough to read one without loading it. */
+export interface EntrySpec {
   entity: CacheEntity;
   key: string;
+}
+
+export interface LoadSpec<T> extends EntrySpec {
   /** Reads the source of truth; null means "no such row" and is cached briefly as such. */
   load: () => Promise<T | null>;
   tags?: string[];
@@ -150,6 +154,28 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
       fromRedis.map(async (i, j) => (results[i] = await this.answerFromL2(specs[i], texts?.[j], epoch))),
     );
     return results;
+  }
+
+  /**
+   * The values of entries that L1 may serve now and holds, read without waiting; undefined when any
+   * of them is not there (missing, a negative entry, or L1 not trusted for its entity). For callers
+   * that answer at once when everything is in memory and otherwise take getOrLoad, which decides
+   * every other case.
+   */
+  peekMany<A, B>(specs: [EntrySpec, EntrySpec]): [A, B] | undefined;
+  peekMany(specs: EntrySpec[]): unknown[] | undefined {
+    if (!this.options.enabled) return undefined;
+    const texts: string[] = new Array(specs.length);
+    for (let i = 0; i < specs.length; i++) {
+      if (!this.l1Usable(specs[i].entity)) return undefined;
+      const text = this.l1.get(specs[i].key);
+      if (text === undefined || text === ABSENT) return undefined;
+      texts[i] = text;
+    }
+    return texts.map((text, i) => {
+      this.events.emit('hit', { tier: 'l1', entity: specs[i].entity });
+      return sharedValue(text);
+    });
   }
 
   /** Write-through: the fresh value replaces the entry, then every instance drops its L1 copy. */

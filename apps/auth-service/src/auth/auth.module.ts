@@ -6,6 +6,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { EmailController } from './email.controller';
 import { EmailTokensRepository } from './email-tokens.repository';
+import { MeFromMemory } from './me-from-memory';
 import { EmailVerificationService } from './email-verification.service';
 import { PasswordController } from './password.controller';
 import { PasswordService } from './password.service';
@@ -20,6 +21,7 @@ import { PasswordsRepository } from './passwords.repository';
     EmailVerificationService,
     EmailTokensRepository,
     PasswordsRepository,
+    MeFromMemory,
   ],
 })
 export class AuthModule {}

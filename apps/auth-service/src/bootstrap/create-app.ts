@@ -30,6 +30,8 @@ export async function createApp(
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     clientErrorHandler,
     genReqId: requestIdFor,
+    // No Nest middleware here (hooks instead): without middie no request pays for its matcher.
+    skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),

@@ -6,8 +6,8 @@ import type {
   RouteOptions,
 } from 'fastify';
 
-type HookName = 'onRequest' | 'preValidation';
-type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+type HookName = 'onRequest' | 'preValidation' | 'preHandler';
+export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -16,11 +16,23 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * instead of to every request: a global hook would cost the hot read paths for nothing. Must be
  * called before the routes are added (fastify calls `onRoute` as they are).
  */
-export function addBodyRouteHook(fastify: FastifyInstance, name: HookName, hook: Hook): void {
+export function addBodyRouteHook(fastify: FastifyInstance, name: HookName, hook: RouteHook): void {
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((m) => BODY_METHODS.has(m.toUpperCase()))) return;
     appendRouteHook(route, name, hook);
+  });
+}
+
+/** Adds a hook to one route (its method and full URL), as Nest adds it: call before the routes are added. */
+export function addHookToRoute(
+  fastify: FastifyInstance | undefined,
+  route: { method: string; url: string },
+  name: HookName,
+  hook: RouteHook,
+): void {
+  fastify?.addHook('onRoute', (added: RouteOptions) => {
+    if (added.url === route.url && added.method === route.method) appendRouteHook(added, name, hook);
   });
 }
 

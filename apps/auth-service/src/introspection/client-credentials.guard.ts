@@ -1,51 +1,22 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { timingSafeEqual } from 'node:crypto';
-import { secretDigest } from '../crypto/secret-tokens';
+import { ClientCredentials } from './client-credentials';
 
-/** HTTP Basic client authentication (RFC 7662 §2.1) against INTROSPECTION_CLIENTS, in constant time. */
+/** Lets a request through when its Basic credentials name an introspection client; 401 otherwise. */
 @Injectable()
 export class ClientCredentialsGuard implements CanActivate {
-  /** Each client's secret as its SHA-256, computed once: a request hashes only what it presents. */
-  private readonly secretDigests: ReadonlyMap<string, Buffer>;
-  private readonly unknownClientDigest = secretDigest('\0no-such-client');
-
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.secretDigests = new Map(
-      [...config.introspectionClients].map(([id, secret]) => [id, secretDigest(secret)]),
-    );
-  }
+  constructor(private readonly clients: ClientCredentials) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest & { clientId?: string }>();
-    const credentials = parseBasic(request.headers.authorization);
-    // Compare against something even for an unknown id, so timing does not reveal which ids exist;
-    // equal-length digests make the comparison independent of the secrets' lengths.
-    const expected = credentials ? this.secretDigests.get(credentials.id) : undefined;
-    const presented = secretDigest(credentials?.secret ?? '');
-    const ok = timingSafeEqual(presented, expected ?? this.unknownClientDigest) && expected !== undefined;
-    if (!ok) {
+    const clientId = this.clients.authenticate(request.headers.authorization);
+    if (!clientId) {
       throw new ApiError('invalid_client', 'Client authentication failed', {
         'WWW-Authenticate': 'Basic realm="introspection"',
       });
     }
-    request.clientId = credentials!.id;
+    request.clientId = clientId;
     return true;
-  }
-}
-
-function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
-  const match = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim()) : null;
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const i = decoded.indexOf(':');
-  if (i <= 0) return undefined;
-  // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
-  try {
-    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
-  } catch {
-    return undefined;
   }
 }

@@ -12,17 +12,18 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ApiErrors } from '../common/api-docs';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ClientCredentialsGuard } from './client-credentials.guard';
+import { TOKEN_MAX_LENGTH, TOKEN_TYPE_HINTS } from './introspect-request';
 import { IntrospectionResponse, IntrospectionService } from './introspection.service';
 
 class IntrospectDto {
   @ApiProperty({ description: 'The access token to inspect' })
   @IsString()
-  @Length(1, 8192)
+  @Length(1, TOKEN_MAX_LENGTH)
   token!: string;
 
   @ApiPropertyOptional({ enum: ['access_token'] })
   @IsOptional()
-  @IsIn(['access_token', 'refresh_token'])
+  @IsIn(TOKEN_TYPE_HINTS)
   token_type_hint?: string;
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccessTokenValidator } from '../auth/bearer/access-token.validator';
+import type { AccessTokenClaims } from '../tokens/access-token.service';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -23,9 +24,11 @@ export class IntrospectionService {
   /** RFC 7662: anything but a valid, unrevoked access token is simply `{active:false}`. */
   async introspect(token: string): Promise<IntrospectionResponse> {
     const valid = await this.validator.validate(token);
-    if (!valid) return { active: false };
-    const claims = valid.claims;
-    const { sub, sid, exp, iat, iss, aud, roles, jti } = claims;
-    return { active: true, sub, sid, exp, iat, iss, aud, token_type: 'Bearer', roles, jti };
+    return valid ? activeAnswer(valid.claims) : { active: false };
   }
+}
+
+export function activeAnswer(claims: AccessTokenClaims): IntrospectionResponse {
+  const { sub, sid, exp, iat, iss, aud, roles, jti } = claims;
+  return { active: true, sub, sid, exp, iat, iss, aud, token_type: 'Bearer', roles, jti };
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService, LoadSpec } from '@app/cache';
+import { CacheService, EntrySpec, LoadSpec } from '@app/cache';
 import type { SessionState } from './sessions.repository';
 
 /**
@@ -11,8 +11,12 @@ import type { SessionState } from './sessions.repository';
 export class SessionStateCache {
   constructor(private readonly cache: CacheService) {}
 
+  entry(sessionId: string): EntrySpec {
+    return { entity: 'session', key: this.cache.keys.session(sessionId) };
+  }
+
   spec(sessionId: string, load: () => Promise<SessionState | null>): LoadSpec<SessionState> {
-    return { entity: 'session', key: this.cache.keys.session(sessionId), load };
+    return { ...this.entry(sessionId), load };
   }
 
   /**

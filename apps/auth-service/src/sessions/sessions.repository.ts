@@ -63,6 +63,11 @@ export class SessionsRepository {
     return this.cache.getOrLoadMany([this.stateSpec(sessionId), this.users.byIdSpec(userId)]);
   }
 
+  /** Both, when they are in memory and may be trusted now (see CacheService.peekMany); else undefined. */
+  peekStateAndUser(sessionId: string, userId: string): [SessionState, PublicUser] | undefined {
+    return this.cache.peekMany([this.stateCache.entry(sessionId), this.users.entry(userId)]);
+  }
+
   private stateSpec(id: string) {
     return this.stateCache.spec(id, () =>
       this.prisma.session.findUnique({ where: { id }, select: sessionStateSelect }),

@@ -53,11 +53,16 @@ export class AccessTokenService {
 
   /** The claims of a well-formed, correctly signed, unexpired token; undefined for anything else. */
   async verify(token: string): Promise<AccessTokenClaims | undefined> {
-    const remembered = this.verified.get(token);
+    const remembered = this.verifiedBefore(token);
     if (remembered) return remembered;
     const claims = await this.verifySignatureAndClaims(token);
     if (claims) this.verified.set(token, claims);
     return claims;
+  }
+
+  /** The claims of a token that verified before and has not expired since; undefined otherwise. */
+  verifiedBefore(token: string): AccessTokenClaims | undefined {
+    return this.verified.get(token);
   }
 
   private async verifySignatureAndClaims(token: string): Promise<AccessTokenClaims | undefined> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService, LoadSpec } from '@app/cache';
+import { CacheService, EntrySpec, LoadSpec } from '@app/cache';
 import { isUniqueViolation, PrismaService } from '@app/database';
 import { CacheableUser, PublicUser, publicUserSelect, toCacheableUser } from './public-user';
 
@@ -19,10 +19,13 @@ export class UsersRepository {
     private readonly cache: CacheService,
   ) {}
 
+  entry(id: string): EntrySpec {
+    return { entity: 'user', key: this.cache.keys.user(id) };
+  }
+
   byIdSpec(id: string): LoadSpec<PublicUser> {
     return {
-      entity: 'user',
-      key: this.cache.keys.user(id),
+      ...this.entry(id),
       tags: [this.cache.keys.userTag(id)],
       load: () => this.prisma.user.findUnique({ where: { id }, select: publicUserSelect }),
     };

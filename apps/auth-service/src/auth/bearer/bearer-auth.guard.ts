@@ -3,10 +3,8 @@ import { invalidToken } from '../../common/api-error';
 import type { SessionActivity } from '../../sessions/session-activity';
 import { BEARER_ACTIVITY } from './bearer-activity';
 import { AccessTokenValidator } from './access-token.validator';
-import { Principal } from './principal';
-
-/** RFC 6750 `Bearer` token in the Authorization header; the query string is never read. */
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
+import { bearerToken } from './bearer-token';
+import { Principal, principalOf } from './principal';
 
 /**
  * Lets a request through when its access token verifies and its session is active, and puts the
@@ -24,15 +22,13 @@ export class BearerAuthGuard implements CanActivate {
     const request = context
       .switchToHttp()
       .getRequest<{ headers: Record<string, unknown>; user?: Principal }>();
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
-    if (!match) throw invalidToken();
-    const valid = await this.validator.validate(match[1], { withUser: true });
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw invalidToken();
+    const valid = await this.validator.validate(token, { withUser: true });
     if (!valid?.user) throw invalidToken();
-    const { claims, user } = valid;
-    request.user = { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, claims, user };
+    request.user = principalOf(valid.claims, valid.user);
     // Here rather than in a response hook: a hook would cost every request, authenticated or not.
-    this.activity.record(claims.sid);
+    this.activity.record(valid.claims.sid);
     return true;
   }
 }

@@ -12,6 +12,10 @@ export interface Principal {
   user: PublicUser;
 }
 
+export function principalOf(claims: AccessTokenClaims, user: PublicUser): Principal {
+  return { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, claims, user };
+}
+
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): Principal =>
     ctx.switchToHttp().getRequest<{ user: Principal }>().user,

@@ -1,0 +1,85 @@
+// wrk (C, one thread per core) as the load generator where it is installed: autocannon runs in Node
+// and, on a small machine, saturates before a bare Fastify route does, which understates the ceiling.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface FixedRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections: number;
+  durationSeconds: number;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+export function wrkVersion(): string | undefined {
+  try {
+    // `wrk -v` prints its version and exits 1.
+    return execFileSync('wrk', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split(
+      '\n',
+    )[0];
+  } catch (error) {
+    const out = String((error as { stdout?: string }).stdout ?? '');
+    return out.startsWith('wrk') ? out.split('\n')[0].split(' [')[0] : undefined;
+  }
+}
+
+/** One wrk run of a request that never changes; latencies in whole milliseconds, as autocannon's. */
+export async function wrkLoad(request: FixedRequest): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+  const script = join(dir, 'request.lua');
+  const lines = [`wrk.method = ${JSON.stringify(request.method ?? 'GET')}`];
+  if (request.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(request.body)}`);
+  for (const [name, value] of Object.entries(request.headers ?? {}))
+    lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
+  writeFileSync(script, lines.join('\n') + '\n');
+  try {
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'wrk',
+        [
+          '-t1',
+          `-c${request.connections}`,
+          `-d${request.durationSeconds}s`,
+          '--latency',
+          '-s',
+          script,
+          request.url,
+        ],
+        { encoding: 'utf8' },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      ),
+    );
+    return parseWrk(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function parseWrk(output: string): LoadResult {
+  const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
+  const percentile = (p: string) => {
+    const match = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);
+    if (!match) return Number.NaN;
+    const scale = { us: 0.001, ms: 1, s: 1000 }[match[2] as 'us' | 'ms' | 's'];
+    return Math.round(Number(match[1]) * scale);
+  };
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    rps: number(/Requests\/sec:\s+([\d.]+)/),
+    p50: percentile('50'),
+    p99: percentile('99'),
+    non2xx: number(/Non-2xx or 3xx responses: (\d+)/),
+    errors: socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
+  };
+}
