@@ -8,6 +8,12 @@ import type {
 
 type HookName = 'onRequest' | 'preValidation' | 'preHandler';
 export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+export type OnSendHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (error: null, payload: unknown) => void,
+) => void;
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -30,6 +36,18 @@ export function addHookToRoute(
   route: { method: string; url: string },
   name: HookName,
   hook: RouteHook,
+): void;
+export function addHookToRoute(
+  fastify: FastifyInstance | undefined,
+  route: { method: string; url: string },
+  name: 'onSend',
+  hook: OnSendHook,
+): void;
+export function addHookToRoute(
+  fastify: FastifyInstance | undefined,
+  route: { method: string; url: string },
+  name: HookName | 'onSend',
+  hook: RouteHook | OnSendHook,
 ): void {
   fastify?.addHook('onRoute', (added: RouteOptions) => {
     if (added.url === route.url && added.method === route.method) appendRouteHook(added, name, hook);
@@ -37,7 +55,7 @@ export function addHookToRoute(
 }
 
 /** Appends a hook to one route's own hooks of that name (fastify takes one function or a list). */
-export function appendRouteHook(route: RouteOptions, name: HookName | 'onSend', hook: unknown): void {
+function appendRouteHook(route: RouteOptions, name: HookName | 'onSend', hook: unknown): void {
   const hooks = route as unknown as Record<string, unknown>;
   const existing = hooks[name];
   hooks[name] = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), hook];

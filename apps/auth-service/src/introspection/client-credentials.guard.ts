@@ -9,14 +9,12 @@ export class ClientCredentialsGuard implements CanActivate {
   constructor(private readonly clients: ClientCredentials) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<FastifyRequest & { clientId?: string }>();
-    const clientId = this.clients.authenticate(request.headers.authorization);
-    if (!clientId) {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (this.clients.authenticate(request.headers.authorization) === undefined) {
       throw new ApiError('invalid_client', 'Client authentication failed', {
         'WWW-Authenticate': 'Basic realm="introspection"',
       });
     }
-    request.clientId = clientId;
     return true;
   }
 }

@@ -2,9 +2,9 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { CacheService } from '@app/cache';
 import { MetricsService } from '@app/metrics';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { appendRouteHook } from '../bootstrap/route-hooks';
+import { addHookToRoute, OnSendHook } from '../bootstrap/route-hooks';
 import { SessionsRepository } from '../sessions/sessions.repository';
 
 const LOGIN_ROUTE = '/api/v1/auth/login';
@@ -180,33 +180,32 @@ export class OpsMetrics implements OnModuleInit {
    */
   private countOutcomesOnAuthRoutes(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    fastify?.addHook('onRoute', (route: RouteOptions) => {
-      const counter =
-        route.url === LOGIN_ROUTE
-          ? (status: number, code: string | undefined) =>
-              this.logins.inc({
-                result: outcome(status, code, { invalid_credentials: 'invalid_credentials' }),
-              })
-          : route.url === REFRESH_ROUTE
-            ? (status: number, code: string | undefined) =>
-                this.refreshes.inc({
-                  result: outcome(status, code, {
-                    refresh_token_reused: 'reuse_detected',
-                    invalid_refresh_token: 'invalid',
-                  }),
-                })
-            : undefined;
-      if (!counter || route.method !== 'POST') return;
-      const hook = (
-        _request: FastifyRequest,
-        reply: FastifyReply,
-        payload: unknown,
-        done: (e: null, p: unknown) => void,
-      ) => {
-        counter(reply.statusCode, errorCode(payload));
+    const countingWith =
+      (count: (status: number, code: string | undefined) => void): OnSendHook =>
+      (_request, reply, payload, done) => {
+        count(reply.statusCode, errorCode(payload));
         done(null, payload);
       };
-      appendRouteHook(route, 'onSend', hook);
-    });
+    addHookToRoute(
+      fastify,
+      { method: 'POST', url: LOGIN_ROUTE },
+      'onSend',
+      countingWith((status, code) =>
+        this.logins.inc({ result: outcome(status, code, { invalid_credentials: 'invalid_credentials' }) }),
+      ),
+    );
+    addHookToRoute(
+      fastify,
+      { method: 'POST', url: REFRESH_ROUTE },
+      'onSend',
+      countingWith((status, code) =>
+        this.refreshes.inc({
+          result: outcome(status, code, {
+            refresh_token_reused: 'reuse_detected',
+            invalid_refresh_token: 'invalid',
+          }),
+        }),
+      ),
+    );
   }
 }
