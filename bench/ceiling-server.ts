@@ -1,6 +1,9 @@
 // The practical ceiling on this machine: a bare Fastify route answering a JSON body shaped like
-// /auth/me's (no auth, no cache, no Nest). The benchmark runs it as its own process.
+// /auth/me's (no auth, no cache, no Nest). The benchmark runs it as its own process. Two references
+// for POST routes in the same process: a bare Fastify route and a bare node:http server (RAW_PORT)
+// that read introspection's form: what reading a request body costs before any framework.
 import Fastify from 'fastify';
+import { createServer } from 'node:http';
 
 const body = {
   id: '6f1c0a4e-6d3b-4f2a-9a55-0d5f0c7b7e11',
@@ -35,3 +38,18 @@ app.post('/form', async (request) => ((request.body as { token?: string }).token
 app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then((address) => {
   process.stdout.write(`listening ${address}\n`);
 });
+
+const introspectionJson = JSON.stringify(introspection);
+createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    const token = new URLSearchParams(Buffer.concat(chunks).toString()).get('token');
+    const body = token ? introspectionJson : '{}';
+    response.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    response.end(body);
+  });
+}).listen(Number(process.env.RAW_PORT ?? 0), '127.0.0.1');

@@ -27,7 +27,7 @@ const OUT = join(__dirname, 'out');
 const args = new Set(process.argv.slice(2));
 const smoke = args.has('--smoke');
 const profile = args.has('--profile');
-const ROUNDS = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = smoke ? 1 : Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const INTROSPECTION = { id: 'bench', secret: 'bench-introspection-secret-0123456789' };
@@ -175,17 +175,18 @@ async function startService(
   return { name, url, process: child };
 }
 
-async function startCeiling(): Promise<Service> {
+async function startCeiling(): Promise<Service & { rawUrl: string }> {
   const port = await freePort();
+  const rawPort = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'ceiling-server.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port) },
+    env: { PATH: process.env.PATH, PORT: String(port), RAW_PORT: String(rawPort) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(url, 'ceiling');
-  return { name: 'ceiling', url, process: child };
+  return { name: 'ceiling', url, rawUrl: `http://127.0.0.1:${rawPort}`, process: child };
 }
 
 async function waitHttp(url: string, name: string): Promise<void> {
@@ -236,12 +237,22 @@ async function post(url: string, body: unknown): Promise<Record<string, string>>
   return (await res.json()) as Record<string, string>;
 }
 
-function defineTargets(s: { cacheOn: Service; cacheOff: Service; ceiling: Service }, seed: Seed): Target[] {
+function defineTargets(
+  s: { cacheOn: Service; cacheOff: Service; ceiling: Service & { rawUrl: string } },
+  seed: Seed,
+): Target[] {
   const bearer = { authorization: `Bearer ${seed.tokens[0]}` };
   // A refresh token works once, and presenting a used one revokes its session: the chains live
   // across rounds (each response puts the new token back), and session 0, whose access token the
   // read targets use, is never refreshed.
   const refreshPool = seed.refreshTokens.slice(1);
+  // The same introspection request for the service and for the two POST references.
+  const introspect = (url: string): autocannon.Options => ({
+    url,
+    method: 'POST',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${seed.tokens[0]}`,
+  });
   return [
     { name: 'ceiling: bare Fastify JSON', fixed: true, options: () => ({ url: `${s.ceiling.url}/` }) },
     {
@@ -257,22 +268,17 @@ function defineTargets(s: { cacheOn: Service; cacheOff: Service; ceiling: Servic
     {
       name: 'introspection (cache on)',
       fixed: true,
-      options: () => ({
-        url: `${s.cacheOn.url}/api/v1/auth/introspect`,
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-        body: `token=${seed.tokens[0]}`,
-      }),
+      options: () => introspect(`${s.cacheOn.url}/api/v1/auth/introspect`),
     },
     {
       name: REFERENCE_POST,
       fixed: true,
-      options: () => ({
-        url: `${s.ceiling.url}/form`,
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-        body: `token=${seed.tokens[0]}`,
-      }),
+      options: () => introspect(`${s.ceiling.url}/form`),
+    },
+    {
+      name: REFERENCE_RAW_POST,
+      fixed: true,
+      options: () => introspect(`${s.ceiling.rawUrl}/`),
     },
     {
       name: 'refresh (rotation)',
@@ -312,6 +318,8 @@ function defineTargets(s: { cacheOn: Service; cacheOff: Service; ceiling: Servic
 
 /** The introspection request sent to a bare Fastify route that parses the form: POST's own ceiling. */
 const REFERENCE_POST = 'reference: bare Fastify form POST';
+/** The same, on a bare node:http server: what reading a body costs before any framework. */
+const REFERENCE_RAW_POST = 'reference: bare node:http form POST';
 
 function fixedRequest(options: autocannon.Options) {
   return {
@@ -489,13 +497,14 @@ function renderMarkdown(
   const meOff = report.rows.find((r) => r.target === '/auth/me (cache off)');
   const introspection = report.rows.find((r) => r.target === 'introspection (cache on)');
   const postReference = report.rows.find((r) => r.target === REFERENCE_POST);
+  const rawPostReference = report.rows.find((r) => r.target === REFERENCE_RAW_POST);
   const lines = [
     '# Benchmark results',
     '',
-    `Run ${stamp}${smoke ? ' (SMOKE: too short to mean anything)' : ''}. Command: \`npm run bench\``,
+    `Run ${stamp}${smoke ? ' (SMOKE: too short to mean anything)' : ''}. Command: \`${command()}\``,
     `(${ROUNDS} rounds × ${DURATION} s per target, ${CONNECTIONS} connections unless noted; targets alternate order each round; figures are medians over rounds; the ratio to the ceiling is the median of each round's ratio to that round's ceiling).`,
     '',
-    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB. ${WRK ? `Load generator: ${WRK} (one thread) for the fixed requests (ceiling, /auth/me, introspection, the POST reference), autocannon for refresh (each request carries the previous answer's token), login and the measurements below` : 'Load generator: autocannon (wrk not installed)'}; it shares the machine with the server.`,
+    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB. ${WRK ? `Load generator: ${WRK} (one thread) for the fixed requests (ceiling, /auth/me, introspection, the POST references), autocannon for refresh (each request carries the previous answer's token), login and the measurements below` : 'Load generator: autocannon (wrk not installed)'}; it shares the machine with the server.`,
     `Versions: ${versions()}.`,
     '',
     '## Results',
@@ -511,6 +520,9 @@ function renderMarkdown(
     introspection && postReference
       ? `- Introspection / the bare Fastify form POST (same request, no auth, no Nest): ${((introspection.rps / postReference.rps) * 100).toFixed(1)} % (reading a request body costs a bare Fastify route ${((1 - postReference.ratio) * 100).toFixed(0)} % of the GET ceiling).`
       : '',
+    rawPostReference
+      ? `- A bare node:http server reading the same form, no framework at all: ${(rawPostReference.ratio * 100).toFixed(1)} % of the GET ceiling.`
+      : '',
     meOn && meOff ? `- Cache on / cache off for /auth/me: ${(meOn.rps / meOff.rps).toFixed(2)}×.` : '',
     `- /auth/me at 500 req/s while logins run at their maximum (8 connections, ${mixed.loginRps.toFixed(1)} logins/s): p50 ${mixed.meP50} ms, p99 ${mixed.meP99} ms.`,
     '',
@@ -518,6 +530,16 @@ function renderMarkdown(
   ];
   if (profileSummary) lines.push('', '## CPU profile of the cache-on service under load', '', profileSummary);
   return lines.filter((l, i, all) => !(l === '' && all[i - 1] === '')).join('\n') + '\n';
+}
+
+/** The command that produced the report, with the settings it was given. */
+function command(): string {
+  const settings = ['BENCH_ROUNDS', 'BENCH_DURATION', 'BENCH_CONNECTIONS', 'BENCH_LOAD_GENERATOR']
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => `${name}=${process.env[name]} `)
+    .join('');
+  const flags = process.argv.slice(2).join(' ');
+  return `${settings}npm run bench${flags ? ` -- ${flags}` : ''}`;
 }
 
 function summariseLatestProfile(): string | undefined {

@@ -1,5 +1,7 @@
 import { CacheService } from '@app/cache';
+import { randomBytes } from 'node:crypto';
 import { AccessTokenValidator } from '../apps/auth-service/src/auth/bearer/access-token.validator';
+import { RateLimitService } from '../apps/auth-service/src/rate-limit/rate-limit.service';
 import { expectError, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
@@ -76,6 +78,9 @@ describe('answers from memory (GET /auth/me, POST /auth/introspect)', () => {
     expect(second.body.active).toBe(true);
     expect(second.text).toBe(first.text);
     expect(stableHeaders(second)).toEqual(stableHeaders(first));
+    const third = await introspect(a, user.tokens.accessToken); // its serialized answer, reused
+    expect(third.text).toBe(first.text);
+    expect(stableHeaders(third)).toEqual(stableHeaders(first));
   });
 
   it('a logout on the other instance ends answers from memory at once: 401 and {active:false}', async () => {
@@ -111,15 +116,26 @@ describe('answers from memory (GET /auth/me, POST /auth/introspect)', () => {
     expect((await introspect(a, tampered)).body).toEqual({ active: false });
   });
 
-  it('with rate limits on, introspection keeps the Nest path (its limiter sees every request)', async () => {
-    const limited = await startInstance({ RATE_LIMIT_ENABLED: 'true' });
+  it('with rate limits on, answers from memory are counted by the route limiter, each request once', async () => {
+    const limited = await startInstance({
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_INTROSPECT_IP: '3/60',
+      // Its own counters: other suites' limited instances count this IP too.
+      CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_mem_${randomBytes(3).toString('hex')}`,
+    });
     try {
       await waitUntil(() => limited.app.get(CacheService).strictL1Trusted);
       const user = await UserFactory.register(limited.http);
-      await introspect(limited, user.tokens.accessToken);
       validate.mockClear();
-      expect((await introspect(limited, user.tokens.accessToken)).body.active).toBe(true);
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await introspect(limited, user.tokens.accessToken));
+      // The first went on to the controller (counted once, not by both paths), the next two were
+      // answered from memory, and the fourth is over the limit.
       expect(validate).toHaveBeenCalledTimes(1);
+      expect(answers.slice(0, 3).map((res) => res.body.active)).toEqual([true, true, true]);
+      expectError(answers[3], 429, 'too_many_requests');
+      expect(Number(answers[3].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limited.app.get(RateLimitService).rejections().introspect_ip).toBe(1);
     } finally {
       await limited.close();
     }

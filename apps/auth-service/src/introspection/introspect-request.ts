@@ -1,5 +1,9 @@
+import type { RequestLimit } from '../rate-limit/rate-limit.definitions';
+
 export const TOKEN_MAX_LENGTH = 8192;
 export const TOKEN_TYPE_HINTS = ['access_token', 'refresh_token'];
+/** The route's rate limit, per client IP: on the controller, and counted first by its answer from memory. */
+export const INTROSPECTION_LIMIT = 'introspect_ip' satisfies RequestLimit;
 
 /**
  * The token of an introspection body that IntrospectDto's validation certainly accepts: an object

@@ -3,8 +3,10 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { AccessTokenValidator } from '../auth/bearer/access-token.validator';
 import { addHookToRoute, RouteHook } from '../bootstrap/route-hooks';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { clientIp } from '../rate-limit/request-keys';
+import type { AccessTokenClaims } from '../tokens/access-token.service';
 import { ClientCredentials } from './client-credentials';
-import { plainIntrospectToken } from './introspect-request';
+import { INTROSPECTION_LIMIT, plainIntrospectToken } from './introspect-request';
 import { activeAnswer } from './introspection.service';
 
 /**
@@ -12,18 +14,24 @@ import { activeAnswer } from './introspection.service';
  * the client authenticates, the body is one IntrospectDto certainly accepts, and the token is
  * valid from memory (AccessTokenValidator.fromMemory). The answer is the controller's, minus
  * Nest's guard, validation-pipe and interceptor steps (bench/RESULTS.md). Everything else, every
- * refusal and every `{active:false}` included, goes on to the controller. Not put on the route
- * while rate limits are on: its limiter runs in the Nest pipeline, and must see every request.
+ * refusal and every `{active:false}` included, goes on to the controller. With rate limits on, the
+ * route's limiter counts every request first, as its guard would (and the guard then does not
+ * count it again): a request over the limit gets the guard's 429.
  */
 @Injectable()
 export class IntrospectionFromMemory {
+  /**
+   * Each remembered token's answer, serialized once: its claims object is the verified-token
+   * memo's own, the same for every request of that token, and the answer depends on nothing else.
+   */
+  private readonly answers = new WeakMap<AccessTokenClaims, string>();
+
   constructor(
     adapterHost: HttpAdapterHost,
-    limits: RateLimitService,
+    private readonly limits: RateLimitService,
     private readonly clients: ClientCredentials,
     private readonly validator: AccessTokenValidator,
   ) {
-    if (limits.enabled) return;
     addHookToRoute(
       adapterHost.httpAdapter?.getInstance(),
       { method: 'POST', url: '/api/v1/auth/introspect' },
@@ -33,12 +41,29 @@ export class IntrospectionFromMemory {
   }
 
   private readonly answer: RouteHook = (request, reply, done) => {
+    if (!this.limits.enabled) return this.answerFromMemory(request, reply, done);
+    this.limits
+      .hitOnce(request, INTROSPECTION_LIMIT, clientIp(request))
+      .then((refusal) => (refusal ? done(refusal) : this.answerFromMemory(request, reply, done)))
+      .catch(done);
+  };
+
+  private readonly answerFromMemory: RouteHook = (request, reply, done) => {
     const token = plainIntrospectToken(request.body);
     const valid =
       token !== undefined && this.clients.authenticate(request.headers.authorization) !== undefined
         ? this.validator.fromMemory(token)
         : undefined;
     if (!valid) return done();
-    void reply.send(activeAnswer(valid.claims));
+    void reply.type('application/json; charset=utf-8').send(this.answerJson(valid.claims));
   };
+
+  private answerJson(claims: AccessTokenClaims): string {
+    let json = this.answers.get(claims);
+    if (json === undefined) {
+      json = JSON.stringify(activeAnswer(claims));
+      this.answers.set(claims, json);
+    }
+    return json;
+  }
 }

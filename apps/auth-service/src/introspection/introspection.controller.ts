@@ -12,7 +12,7 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ApiErrors } from '../common/api-docs';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ClientCredentialsGuard } from './client-credentials.guard';
-import { TOKEN_MAX_LENGTH, TOKEN_TYPE_HINTS } from './introspect-request';
+import { INTROSPECTION_LIMIT, TOKEN_MAX_LENGTH, TOKEN_TYPE_HINTS } from './introspect-request';
 import { IntrospectionResponse, IntrospectionService } from './introspection.service';
 
 class IntrospectDto {
@@ -34,7 +34,7 @@ export class IntrospectionController {
 
   @Post('introspect')
   @HttpCode(200)
-  @RateLimit('introspect_ip')
+  @RateLimit(INTROSPECTION_LIMIT)
   @Header('Cache-Control', 'no-store')
   @UseGuards(ClientCredentialsGuard)
   @ApiBasicAuth()

@@ -38,6 +38,15 @@ describe('RateLimitService (in-process, as without Redis)', () => {
     expect(await limits.hit('forgot_ip', '5.6.7.8')).toBeUndefined();
   });
 
+  it('hitOnce counts a request once per limit, however often it is asked', async () => {
+    const { limits } = service();
+    const first = {};
+    expect(await limits.hitOnce(first, 'forgot_ip', '1.2.3.4')).toBeUndefined();
+    expect(await limits.hitOnce(first, 'forgot_ip', '1.2.3.4')).toBeUndefined();
+    expect(await limits.hitOnce({}, 'forgot_ip', '1.2.3.4')).toBeUndefined();
+    expect((await limits.hitOnce({}, 'forgot_ip', '1.2.3.4'))?.code).toBe('too_many_requests');
+  });
+
   it('locks an (account, IP) pair out after the failure streak, progressively; success resets', async () => {
     const { limits } = service();
     await limits.loginFailed('a@b.test', 'ip1');

@@ -55,6 +55,8 @@ export class RateLimitService implements OnApplicationBootstrap {
   /** (account, IP) pairs that signed in successfully: the account-wide block does not apply to them. */
   private readonly knownClients: RateLimiterAbstract;
   private readonly counts = new Map<LimitName, number>();
+  /** The limits each in-flight request was already counted against (see hitOnce). */
+  private readonly counted = new WeakMap<object, Set<RequestLimit>>();
   private counter?: Counter<'limit'>;
   private lastErrorLog = 0;
 
@@ -113,6 +115,18 @@ export class RateLimitService implements OnApplicationBootstrap {
       if (error instanceof RateLimiterRes) return this.reject(limit, error.msBeforeNext);
       return this.failOpen(error);
     }
+  }
+
+  /**
+   * hit(), at most once per request and limit: a route that answers from memory counts the request
+   * before Nest's guard runs, and the guard must not count it again when the request goes on.
+   */
+  async hitOnce(request: object, limit: RequestLimit, key: string): Promise<ApiError | undefined> {
+    let counted = this.counted.get(request);
+    if (counted?.has(limit)) return undefined;
+    if (!counted) this.counted.set(request, (counted = new Set()));
+    counted.add(limit);
+    return this.hit(limit, key);
   }
 
   /** Before a login's password is checked: is this (account, IP) locked out, or the account blocked? */
