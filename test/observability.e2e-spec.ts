@@ -194,21 +194,30 @@ describe('observability: /metrics, promtool and a real Prometheus', () => {
         data: { result: { metric: Record<string, string>; value: [number, string] }[] };
       };
     };
+    const deadline = Date.now() + 30_000;
+    // A loaded machine can take seconds to open the port; fetch's rejection comes from Node's realm,
+    // not Jest's, so it is recognised by asking Prometheus's own readiness endpoint, not by its class.
+    let ready = false;
+    while (!ready && Date.now() < deadline) {
+      if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+      ready = await fetch(`http://127.0.0.1:${port}/-/ready`).then(
+        (res) => res.ok,
+        () => false,
+      );
+    }
+    expect({ ready, output: ready ? '' : output }).toEqual({ ready: true, output: '' });
+
     let hits = 0;
     let up: string | undefined;
-    const deadline = Date.now() + 30_000;
     // Both series come from the same scrape, but the two queries may straddle its arrival.
     while (Date.now() < deadline && (hits === 0 || up !== '1')) {
       if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${output}`);
       await new Promise((r) => setTimeout(r, 500));
-      try {
-        up = (await query('up{job="auth-service"}')).data.result[0]?.value[1];
-        const answer = await query('sum(auth_cache_lookups_total{result="hit"})');
-        expect(answer.status).toBe('success');
-        hits = Number(answer.data.result[0]?.value[1] ?? 0);
-      } catch (error) {
-        if (!(error instanceof TypeError)) throw error; // not listening yet
-      }
+      up = (await query('up{job="auth-service"}')).data.result[0]?.value[1];
+      const answer = await query('sum(auth_cache_lookups_total{result="hit"})');
+      expect(answer.status).toBe('success');
+      hits = Number(answer.data.result[0]?.value[1] ?? 0);
     }
     expect({ up, hits: hits > 0, output: hits > 0 ? '' : output }).toEqual({
       up: '1',
