@@ -327,6 +327,30 @@ describe('rate limits and brute-force protection (Redis-backed, shared by instan
           statuses.push((await login(down, ip, user.email, 'Wrong-password-1')).status);
         expect(statuses).toEqual([401, 401, 401, 429]);
         expect((await login(down, nextIp(), user.email, user.password)).status).toBe(200);
+
+        // Those failed Redis calls opened the limits' circuit: a limited request no longer waits
+        // out the Redis command timeout (100 ms here) before the in-process limiter answers. A
+        // wrong client secret makes introspection refuse right after its limit is counted.
+        const bad = `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:guess`).toString('base64')}`;
+        const took: number[] = [];
+        for (let i = 0; i < 11; i++) {
+          const started = performance.now();
+          const res = await requestFrom(
+            nextIp(),
+            down.url,
+            'POST',
+            '/api/v1/auth/introspect',
+            { token: 'x' },
+            { authorization: bad },
+          );
+          took.push(performance.now() - started);
+          expect(res.status).toBe(401);
+        }
+        const median = took.sort((x, y) => x - y)[5];
+        expect({ median: median < 50 ? 'under 50 ms' : `${median.toFixed(0)} ms` }).toEqual({
+          median: 'under 50 ms',
+        });
+        expect(down.app.get(RateLimitService).breaker.state).not.toBe('closed');
       } finally {
         await down.close();
         await proxy.close();

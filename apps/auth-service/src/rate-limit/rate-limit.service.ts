@@ -1,16 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { CircuitBreaker, CircuitState } from '@app/cache';
 import { MetricsService } from '@app/metrics';
 import { RedisService } from '@app/redis';
 import { createHash } from 'node:crypto';
-import { Counter } from 'prom-client';
-import {
-  RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-} from 'rate-limiter-flexible';
+import { Counter, Gauge } from 'prom-client';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { CircuitGuardedLimiter, Limiter } from './circuit-guarded-limiter';
 import {
   KNOWN_CLIENT_SECONDS,
   LimitName,
@@ -35,25 +32,34 @@ export function accountKey(normalizedEmail: string): string {
   return createHash('sha256').update(normalizedEmail).digest('hex');
 }
 
+/** As the cache's: five failed Redis calls in a row open the circuit for 2 s, then one probe. */
+const BREAKER = { failureThreshold: 5, cooldownMs: 2_000 };
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
 /**
  * The counters behind every limit (rate-limiter-flexible). With Redis, each is a RateLimiterRedis
  * shared by every instance, insured by an in-process RateLimiterMemory that takes over whenever a
- * Redis call fails or the connection is not ready (fail open to per-instance limits, never a 5xx);
- * without Redis, the in-process limiter alone. Every refusal is counted, per limit.
+ * Redis call fails, the connection is not ready, or the circuit is open (fail open to per-instance
+ * limits, never a 5xx, no added latency); without Redis, the in-process limiter alone. Every
+ * refusal is counted, per limit.
  */
 @Injectable()
 export class RateLimitService implements OnApplicationBootstrap {
   private readonly logger = new Logger('RateLimit');
   private readonly settings: RateLimitSettings;
-  private readonly requests: Record<RequestLimit, RateLimiterAbstract>;
+  private readonly requests: Record<RequestLimit, Limiter>;
   /** Consecutive failed logins per (account, IP); blocked (progressively) when the streak is reached. */
-  private readonly failures: RateLimiterAbstract;
+  private readonly failures: Limiter;
   /** How many lockouts an (account, IP) pair had in the last 24 h: the exponent of the next block. */
-  private readonly lockoutLevels: RateLimiterAbstract;
+  private readonly lockoutLevels: Limiter;
   /** Failed logins per account from every IP; a short block when reached. */
-  private readonly accountFailures: RateLimiterAbstract;
+  private readonly accountFailures: Limiter;
   /** (account, IP) pairs that signed in successfully: the account-wide block does not apply to them. */
-  private readonly knownClients: RateLimiterAbstract;
+  private readonly knownClients: Limiter;
+  /** Shared by every Redis limiter: they all talk to the same Redis. */
+  readonly breaker = new CircuitBreaker(BREAKER.failureThreshold, BREAKER.cooldownMs, Date.now, (state) =>
+    this.circuitChanged(state),
+  );
   private readonly counts = new Map<LimitName, number>();
   /** The limits each in-flight request was already counted against (see hitOnce). */
   private readonly counted = new WeakMap<object, Set<RequestLimit>>();
@@ -75,7 +81,7 @@ export class RateLimitService implements OnApplicationBootstrap {
         name,
         make(name, rates[name].points, rates[name].durationSeconds),
       ]),
-    ) as Record<RequestLimit, RateLimiterAbstract>;
+    ) as Record<RequestLimit, Limiter>;
     this.failures = make('login_fails', this.settings.loginFailures, LOGIN_FAILURES_WINDOW_SECONDS);
     this.lockoutLevels = make('login_lockouts', 1_000_000, LOCKOUT_LEVEL_WINDOW_SECONDS);
     this.accountFailures = make(
@@ -95,6 +101,15 @@ export class RateLimitService implements OnApplicationBootstrap {
       registers: [this.metrics.registry],
     });
     for (const [limit, n] of this.counts) this.counter.inc({ limit }, n);
+    const breaker = this.breaker;
+    new Gauge({
+      name: `${this.metrics.options.prefix}rate_limit_circuit_state`,
+      help: "Circuit in front of the rate limits' Redis: 0 closed, 1 half-open, 2 open (in-process limits)",
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(CIRCUIT_VALUE[breaker.state]);
+      },
+    });
   }
 
   get enabled(): boolean {
@@ -203,19 +218,24 @@ export class RateLimitService implements OnApplicationBootstrap {
     return undefined;
   }
 
+  private circuitChanged(state: CircuitState): void {
+    if (state === 'open') this.logger.warn('Redis failing: rate limits counted in-process for now');
+    else if (state === 'closed') this.logger.log('Redis answers again: rate limits shared again');
+  }
+
   private limiter(
     keyPrefix: string,
     options: { points: number; duration: number; blockDuration: number },
-  ): RateLimiterAbstract {
+  ): Limiter {
     const memory = new RateLimiterMemory({ ...options, keyPrefix });
     if (!this.redis.client) return memory;
-    return new RateLimiterRedis({
+    const redis = new RateLimiterRedis({
       ...options,
       keyPrefix,
       storeClient: this.redis.client,
-      // Not connected: go to the in-process limiter at once instead of waiting for a timeout.
+      // Not connected: fail at once (and go to the in-process limiter) instead of waiting for a timeout.
       rejectIfRedisNotReady: true,
-      insuranceLimiter: memory,
     });
+    return new CircuitGuardedLimiter(redis, memory, this.breaker);
   }
 }
