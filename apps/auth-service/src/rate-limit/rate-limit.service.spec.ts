@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { Logger } from '@nestjs/common';
 import { MetricsService } from '@app/metrics';
 import { RedisService } from '@app/redis';
 import { ApiError } from '../common/api-error';
@@ -130,5 +131,47 @@ describe('rate-limit configuration', () => {
     expect(bad).toThrow(/RATE_LIMIT_LOGIN_IP must be POINTS\/SECONDS/);
     expect(bad).toThrow(/RATE_LIMIT_REGISTER_IP must be POINTS\/SECONDS/);
     expect(bad).toThrow(/RATE_LIMIT_ENABLED must be true or false/);
+  });
+});
+
+describe("RateLimitService's Redis circuit", () => {
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  it('logs once when an outage starts and once when it ends, not at every failed probe', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const { limits } = service();
+    for (let i = 0; i < 5; i++) limits.breaker.failure();
+    for (let probe = 0; probe < 3; probe++) {
+      jest.advanceTimersByTime(2_000);
+      expect(limits.breaker.allow()).toBe(true);
+      limits.breaker.failure();
+    }
+    expect({
+      state: limits.breaker.state,
+      warned: warn.mock.calls.length,
+      logged: log.mock.calls.length,
+    }).toEqual({ state: 'open', warned: 1, logged: 0 });
+    jest.advanceTimersByTime(2_000);
+    expect(limits.breaker.allow()).toBe(true);
+    limits.breaker.success();
+    expect({
+      state: limits.breaker.state,
+      warned: warn.mock.calls.length,
+      logged: log.mock.calls.length,
+    }).toEqual({ state: 'closed', warned: 1, logged: 1 });
+  });
+
+  it('is exported as auth_rate_limit_circuit_state', async () => {
+    const { limits, metrics } = service();
+    const state = async () =>
+      (await metrics.registry.getSingleMetric('auth_rate_limit_circuit_state')!.get()).values[0].value;
+    expect(await state()).toBe(0);
+    for (let i = 0; i < 5; i++) limits.breaker.failure();
+    expect(await state()).toBe(2);
   });
 });

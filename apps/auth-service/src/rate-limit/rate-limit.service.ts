@@ -60,6 +60,7 @@ export class RateLimitService implements OnApplicationBootstrap {
   readonly breaker = new CircuitBreaker(BREAKER.failureThreshold, BREAKER.cooldownMs, Date.now, (state) =>
     this.circuitChanged(state),
   );
+  private countingInProcess = false;
   private readonly counts = new Map<LimitName, number>();
   /** The limits each in-flight request was already counted against (see hitOnce). */
   private readonly counted = new WeakMap<object, Set<RequestLimit>>();
@@ -219,8 +220,15 @@ export class RateLimitService implements OnApplicationBootstrap {
   }
 
   private circuitChanged(state: CircuitState): void {
-    if (state === 'open') this.logger.warn('Redis failing: rate limits counted in-process for now');
-    else if (state === 'closed') this.logger.log('Redis answers again: rate limits shared again');
+    // While Redis stays down the circuit flips open → half-open → open every cooldown: say only
+    // when the outage starts and when it ends.
+    if (state === 'open' && !this.countingInProcess) {
+      this.countingInProcess = true;
+      this.logger.warn('Redis failing: rate limits counted in-process for now');
+    } else if (state === 'closed' && this.countingInProcess) {
+      this.countingInProcess = false;
+      this.logger.log('Redis answers again: rate limits shared again');
+    }
   }
 
   private limiter(
