@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { RedisService } from '@app/redis';
 import { CacheKeys } from './cache-keys';
@@ -443,6 +444,32 @@ describe('CacheService under Redis failures (chaos)', () => {
     expect(h.cache.breaker.state).toBe('closed');
     await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
     expect(loader.calls).toBe(1);
+  });
+
+  it('logs once when an outage starts and once when it ends, not at every failed probe', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      h.chaos!.mode = 'error';
+      const key = h.cache.keys.user('outage-log');
+      const read = () => h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ v: 1 }) });
+      for (let i = 0; i < 3; i++) await read();
+      for (let probe = 0; probe < 3; probe++) {
+        await new Promise((r) => setTimeout(r, 350));
+        await read(); // the probe, which fails
+        expect(h.cache.breaker.state).toBe('open');
+      }
+      h.chaos!.mode = 'ok';
+      await new Promise((r) => setTimeout(r, 350));
+      await read();
+      expect(h.cache.breaker.state).toBe('closed');
+      const said = (spy: jest.SpyInstance) =>
+        spy.mock.calls.filter(([m]) => /circuit/.test(String(m))).length;
+      expect({ warned: said(warn), logged: said(log) }).toEqual({ warned: 1, logged: 1 });
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+    }
   });
 
   it('replays an invalidation that failed during the outage once Redis answers again', async () => {
