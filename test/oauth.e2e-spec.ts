@@ -479,6 +479,53 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
     });
   });
 
+  describe('metrics', () => {
+    /** auth_oauth_callbacks_total for one label set, read from /metrics. */
+    async function callbacks(provider: string, result: string): Promise<number> {
+      const text = (await a.http.get('/metrics')).text;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`auth_oauth_callbacks_total{provider="${provider}",result="${result}"}`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    }
+
+    it('auth_oauth_callbacks_total counts sign-ins, links and refusals by provider, with bounded labels', async () => {
+      const before = {
+        signedIn: await callbacks('acme', 'signed_in'),
+        linked: await callbacks('acme', 'linked'),
+        badState: await callbacks('acme', 'invalid_oauth_state'),
+        unknown: await callbacks('unknown', 'unknown_provider'),
+      };
+      const who = account();
+      const tokens = await tokensAfter(await signIn(who.sub));
+      const password = await UserFactory.register(a.http);
+      const link = await a.http.post(
+        '/api/v1/auth/oauth/acme/link',
+        { redirect_uri: FRONTEND },
+        { token: password.tokens.accessToken },
+      );
+      expect(
+        (await a.http.get(callbackPath(await atProvider(link.body.authorizeUrl, account().sub)))).status,
+      ).toBe(302);
+      expectError(await a.http.get('/api/v1/auth/oauth/acme/callback?code=x'), 400, 'invalid_oauth_state');
+      const junk = `nope-${randomBytes(4).toString('hex')}`;
+      expectError(
+        await a.http.get(`/api/v1/auth/oauth/${junk}/callback?code=x&state=y`),
+        404,
+        'unknown_provider',
+      );
+
+      expect({
+        signedIn: (await callbacks('acme', 'signed_in')) - before.signedIn,
+        linked: (await callbacks('acme', 'linked')) - before.linked,
+        badState: (await callbacks('acme', 'invalid_oauth_state')) - before.badState,
+        unknown: (await callbacks('unknown', 'unknown_provider')) - before.unknown,
+      }).toEqual({ signedIn: 1, linked: 1, badState: 1, unknown: 1 });
+      expect((await a.http.get('/metrics')).text).not.toContain(junk);
+      expect(tokens.accessToken).toBeDefined();
+    });
+  });
+
   describe('linking and unlinking', () => {
     it('links a provider account to the signed-in user, then signs that user in with it', async () => {
       const user = await UserFactory.register(a.http);

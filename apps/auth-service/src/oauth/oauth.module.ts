@@ -3,6 +3,7 @@ import { SecretsModule } from '../secrets/secrets.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { OAuthController } from './oauth.controller';
+import { OAuthMetrics } from './oauth.metrics';
 import { OAuthRepository } from './oauth.repository';
 import { OAuthService } from './oauth.service';
 import { OAuthCallbackGuard, OAuthStrategies } from './passport/oauth-callback.guard';
@@ -20,6 +21,7 @@ import { ProviderTokenCipher } from './provider-token.cipher';
     ProviderTokenCipher,
     OAuthStrategies,
     OAuthCallbackGuard,
+    OAuthMetrics,
   ],
 })
 export class OAuthModule {}

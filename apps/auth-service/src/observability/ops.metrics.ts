@@ -5,29 +5,11 @@ import { MetricsService } from '@app/metrics';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { addHookToRoute, OnSendHook } from '../bootstrap/route-hooks';
+import { errorCode, outcome } from './answer-outcome';
 import { SessionsRepository } from '../sessions/sessions.repository';
 
 const LOGIN_ROUTE = '/api/v1/auth/login';
 const REFRESH_ROUTE = '/api/v1/auth/refresh';
-
-/** A bounded label value for an answer: the documented error codes that matter, else a class. */
-function outcome(status: number, code: string | undefined, known: Record<string, string>): string {
-  if (status < 300) return 'success';
-  if (code && known[code]) return known[code];
-  if (status === 429) return 'rate_limited';
-  if (status >= 500) return 'error';
-  return 'rejected';
-}
-
-function errorCode(payload: unknown): string | undefined {
-  if (typeof payload !== 'string' || !payload.includes('"code"')) return undefined;
-  try {
-    const code = (JSON.parse(payload) as { code?: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The service-level series beyond the cache's own: logins, refreshes, revocations, L1 size, Redis memory and keys, warming, consistency checks and the session
