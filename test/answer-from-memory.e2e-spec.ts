@@ -116,7 +116,7 @@ describe('answers from memory (GET /auth/me, POST /auth/introspect)', () => {
     expect((await introspect(a, tampered)).body).toEqual({ active: false });
   });
 
-  it('with rate limits on, answers from memory are counted by the route limiter, each request once', async () => {
+  it('with rate limits on, answers from memory too; an IP over the limit gets 429 there as from the guard', async () => {
     const limited = await startInstance({
       RATE_LIMIT_ENABLED: 'true',
       RATE_LIMIT_INTROSPECT_IP: '3/60',
@@ -128,14 +128,30 @@ describe('answers from memory (GET /auth/me, POST /auth/introspect)', () => {
       const user = await UserFactory.register(limited.http);
       validate.mockClear();
       const answers = [];
-      for (let i = 0; i < 4; i++) answers.push(await introspect(limited, user.tokens.accessToken));
-      // The first went on to the controller (counted once, not by both paths), the next two were
-      // answered from memory, and the fourth is over the limit.
+      for (let i = 0; i < 6; i++) answers.push(await introspect(limited, user.tokens.accessToken));
+      // Authenticated calls are not counted: the first went on to the controller, the rest were
+      // answered from memory.
+      expect(answers.map((res) => res.body.active)).toEqual([true, true, true, true, true, true]);
       expect(validate).toHaveBeenCalledTimes(1);
-      expect(answers.slice(0, 3).map((res) => res.body.active)).toEqual([true, true, true]);
-      expectError(answers[3], 429, 'too_many_requests');
-      expect(Number(answers[3].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(limited.app.get(RateLimitService).rejections().introspect_ip).toBe(1);
+
+      // Four wrong secrets put this IP over the limit; from then on the right one is refused too,
+      // by the answer from memory, in the guard's shape.
+      const wrong = `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:guess`).toString('base64')}`;
+      const guesses = [];
+      for (let i = 0; i < 4; i++)
+        guesses.push(
+          await limited.http.post(
+            INTROSPECT,
+            { token: user.tokens.accessToken },
+            { headers: { authorization: wrong } },
+          ),
+        );
+      expect(guesses.map((res) => res.status)).toEqual([401, 401, 401, 429]);
+      const refused = await introspect(limited, user.tokens.accessToken);
+      expectError(refused, 429, 'too_many_requests');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(validate).toHaveBeenCalledTimes(1);
+      expect(limited.app.get(RateLimitService).rejections().introspect_ip).toBe(2);
     } finally {
       await limited.close();
     }

@@ -143,23 +143,50 @@ describe('rate limits and brute-force protection (Redis-backed, shared by instan
       expect429(await requestFrom(ip, a.url, 'POST', '/api/v1/auth/email/resend', undefined, auth), 60);
     });
 
-    it('introspection: per IP, wrong client secrets included', async () => {
+    it('introspection: failed client authentications per IP; over the limit, the right secret is refused too', async () => {
       const ip = nextIp();
       const good = `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:${INTROSPECTION_CLIENT.secret}`).toString('base64')}`;
       const bad = `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:guess`).toString('base64')}`;
+      const from = async (source: string, authorization: string) =>
+        (
+          await requestFrom(
+            source,
+            a.url,
+            'POST',
+            '/api/v1/auth/introspect',
+            { token: 'x' },
+            { authorization },
+          )
+        ).status;
       const statuses: number[] = [];
-      for (const authorization of [bad, bad, bad, good, good, good]) {
-        const res = await requestFrom(
+      // A resource server's own calls are never counted: 8 of them, with a limit of 5.
+      for (const authorization of [bad, bad, good, good, good, good, good, good, good, good, bad, bad, bad])
+        statuses.push(await from(ip, authorization));
+      expect(statuses).toEqual([401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401]);
+      // The 6th failure is over the limit; from then on the IP is refused whatever it sends.
+      expect(await from(ip, bad)).toBe(429);
+      expect429(
+        await requestFrom(
           ip,
           a.url,
           'POST',
           '/api/v1/auth/introspect',
           { token: 'x' },
-          { authorization },
-        );
-        statuses.push(res.status);
-      }
-      expect(statuses).toEqual([401, 401, 401, 200, 200, 429]);
+          { authorization: good },
+        ),
+        60,
+      );
+      // Shared by instances, and only this IP.
+      const onB = await requestFrom(
+        ip,
+        b.url,
+        'POST',
+        '/api/v1/auth/introspect',
+        { token: 'x' },
+        { authorization: good },
+      );
+      expect(onB.status).toBe(429);
+      expect(await from(nextIp(), good)).toBe(200);
     });
 
     it('is shared by instances: requests to A and B from one IP add up', async () => {

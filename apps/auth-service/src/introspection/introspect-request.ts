@@ -2,7 +2,7 @@ import type { RequestLimit } from '../rate-limit/rate-limit.definitions';
 
 export const TOKEN_MAX_LENGTH = 8192;
 export const TOKEN_TYPE_HINTS = ['access_token', 'refresh_token'];
-/** The route's rate limit, per client IP: on the controller, and counted first by its answer from memory. */
+/** The route's rate limit: failed client authentications per client IP (ClientCredentialsGuard). */
 export const INTROSPECTION_LIMIT = 'introspect_ip' satisfies RequestLimit;
 
 /**

@@ -14,9 +14,8 @@ import { activeAnswer } from './introspection.service';
  * the client authenticates, the body is one IntrospectDto certainly accepts, and the token is
  * valid from memory (AccessTokenValidator.fromMemory). The answer is the controller's, minus
  * Nest's guard, validation-pipe and interceptor steps (bench/RESULTS.md). Everything else, every
- * refusal and every `{active:false}` included, goes on to the controller. With rate limits on, the
- * route's limiter counts every request first, as its guard would (and the guard then does not
- * count it again): a request over the limit gets the guard's 429.
+ * refusal and every `{active:false}` included, goes on to the controller. With rate limits on, an
+ * IP over the route's limit gets the guard's 429 here too (ClientCredentialsGuard).
  */
 @Injectable()
 export class IntrospectionFromMemory {
@@ -43,7 +42,7 @@ export class IntrospectionFromMemory {
   private readonly answer: RouteHook = (request, reply, done) => {
     if (!this.limits.enabled) return this.answerFromMemory(request, reply, done);
     this.limits
-      .hitOnce(request, INTROSPECTION_LIMIT, clientIp(request))
+      .overLimit(INTROSPECTION_LIMIT, clientIp(request))
       .then((refusal) => (refusal ? done(refusal) : this.answerFromMemory(request, reply, done)))
       .catch(done);
   };

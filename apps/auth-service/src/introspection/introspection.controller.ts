@@ -10,9 +10,8 @@ import {
 } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ApiErrors } from '../common/api-docs';
-import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ClientCredentialsGuard } from './client-credentials.guard';
-import { INTROSPECTION_LIMIT, TOKEN_MAX_LENGTH, TOKEN_TYPE_HINTS } from './introspect-request';
+import { TOKEN_MAX_LENGTH, TOKEN_TYPE_HINTS } from './introspect-request';
 import { IntrospectionResponse, IntrospectionService } from './introspection.service';
 
 class IntrospectDto {
@@ -34,7 +33,6 @@ export class IntrospectionController {
 
   @Post('introspect')
   @HttpCode(200)
-  @RateLimit(INTROSPECTION_LIMIT)
   @Header('Cache-Control', 'no-store')
   @UseGuards(ClientCredentialsGuard)
   @ApiBasicAuth()

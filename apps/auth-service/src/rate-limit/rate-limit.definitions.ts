@@ -33,8 +33,8 @@ export const RATE_LIMIT_DEFAULTS = {
   RATE_LIMIT_FORGOT_EMAIL: '3/3600',
   /** Verification-mail resends per client IP. */
   RATE_LIMIT_RESEND_IP: '5/900',
-  /** Introspection calls per client IP (resource servers call it often; it also bounds secret guessing). */
-  RATE_LIMIT_INTROSPECT_IP: '600/60',
+  /** Failed introspection client authentications per client IP (secret guessing); calls that authenticate are not counted. */
+  RATE_LIMIT_INTROSPECT_IP: '20/60',
 } as const;
 
 /** How long a failure streak or a lockout level is remembered. */

@@ -32,7 +32,7 @@ export class RateLimitGuard implements CanActivate {
       if (name === 'login_lockout') continue;
       const key = REQUEST_LIMIT_KEY[name] === 'ip' ? ip : email && accountKey(email);
       if (!key) continue;
-      const refusal = await this.limits.hitOnce(request, name, key);
+      const refusal = await this.limits.hit(name, key);
       if (refusal) throw refusal;
     }
     if (names.includes('login_lockout') && email) {

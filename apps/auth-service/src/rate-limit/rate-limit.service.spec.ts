@@ -39,13 +39,20 @@ describe('RateLimitService (in-process, as without Redis)', () => {
     expect(await limits.hit('forgot_ip', '5.6.7.8')).toBeUndefined();
   });
 
-  it('hitOnce counts a request once per limit, however often it is asked', async () => {
+  it('overLimit refuses a key over the limit without counting, and counts that rejection', async () => {
     const { limits } = service();
-    const first = {};
-    expect(await limits.hitOnce(first, 'forgot_ip', '1.2.3.4')).toBeUndefined();
-    expect(await limits.hitOnce(first, 'forgot_ip', '1.2.3.4')).toBeUndefined();
-    expect(await limits.hitOnce({}, 'forgot_ip', '1.2.3.4')).toBeUndefined();
-    expect((await limits.hitOnce({}, 'forgot_ip', '1.2.3.4'))?.code).toBe('too_many_requests');
+    expect(await limits.overLimit('forgot_ip', '1.2.3.4')).toBeUndefined();
+    expect(await limits.overLimit('forgot_ip', '1.2.3.4')).toBeUndefined();
+    expect(await limits.overLimit('forgot_ip', '1.2.3.4')).toBeUndefined(); // asking counts nothing
+    await limits.hit('forgot_ip', '1.2.3.4');
+    await limits.hit('forgot_ip', '1.2.3.4');
+    expect(await limits.overLimit('forgot_ip', '1.2.3.4')).toBeUndefined(); // at the limit, not over
+    expect((await limits.hit('forgot_ip', '1.2.3.4'))?.code).toBe('too_many_requests');
+    const refusal = await limits.overLimit('forgot_ip', '1.2.3.4');
+    expect(refusal?.code).toBe('too_many_requests');
+    expect(retryAfter(refusal)).toBeGreaterThanOrEqual(59);
+    expect(limits.rejections()).toEqual({ forgot_ip: 2 });
+    expect(await limits.overLimit('forgot_ip', '5.6.7.8')).toBeUndefined();
   });
 
   it('locks an (account, IP) pair out after the failure streak, progressively; success resets', async () => {
@@ -116,7 +123,7 @@ describe('rate-limit configuration', () => {
       forgotIp: { points: 5, durationSeconds: 900 },
       forgotEmail: { points: 3, durationSeconds: 3600 },
       resendIp: { points: 5, durationSeconds: 900 },
-      introspectIp: { points: 600, durationSeconds: 60 },
+      introspectIp: { points: 20, durationSeconds: 60 },
     });
   });
 

@@ -14,6 +14,7 @@ import {
   LOCKOUT_LEVEL_WINDOW_SECONDS,
   lockoutSeconds,
   LOGIN_FAILURES_WINDOW_SECONDS,
+  Rate,
   RateLimitSettings,
   RequestLimit,
   requestLimitRates,
@@ -47,6 +48,7 @@ const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1,
 export class RateLimitService implements OnApplicationBootstrap {
   private readonly logger = new Logger('RateLimit');
   private readonly settings: RateLimitSettings;
+  private readonly rates: Record<RequestLimit, Rate>;
   private readonly requests: Record<RequestLimit, Limiter>;
   /** Consecutive failed logins per (account, IP); blocked (progressively) when the streak is reached. */
   private readonly failures: Limiter;
@@ -62,8 +64,6 @@ export class RateLimitService implements OnApplicationBootstrap {
   );
   private countingInProcess = false;
   private readonly counts = new Map<LimitName, number>();
-  /** The limits each in-flight request was already counted against (see hitOnce). */
-  private readonly counted = new WeakMap<object, Set<RequestLimit>>();
   private counter?: Counter<'limit'>;
   private lastErrorLog = 0;
 
@@ -76,7 +76,7 @@ export class RateLimitService implements OnApplicationBootstrap {
     const prefix = `${config.cache.keyPrefix}:rl`;
     const make = (name: string, points: number, duration: number, blockDuration = 0) =>
       this.limiter(`${prefix}:${name}`, { points, duration, blockDuration });
-    const rates = requestLimitRates(this.settings);
+    const rates = (this.rates = requestLimitRates(this.settings));
     this.requests = Object.fromEntries(
       (Object.keys(rates) as RequestLimit[]).map((name) => [
         name,
@@ -134,15 +134,19 @@ export class RateLimitService implements OnApplicationBootstrap {
   }
 
   /**
-   * hit(), at most once per request and limit: a route that answers from memory counts the request
-   * before Nest's guard runs, and the guard must not count it again when the request goes on.
+   * The refusal for a key already over `limit`, without counting this request. For a limit that
+   * counts failures only (introspection's client authentication): checked before each attempt, so
+   * that a key over the limit is refused whatever it sends, the right credentials included.
    */
-  async hitOnce(request: object, limit: RequestLimit, key: string): Promise<ApiError | undefined> {
-    let counted = this.counted.get(request);
-    if (counted?.has(limit)) return undefined;
-    if (!counted) this.counted.set(request, (counted = new Set()));
-    counted.add(limit);
-    return this.hit(limit, key);
+  async overLimit(limit: RequestLimit, key: string): Promise<ApiError | undefined> {
+    try {
+      const state = await this.requests[limit].get(key);
+      return state && state.consumedPoints > this.rates[limit].points
+        ? this.reject(limit, state.msBeforeNext)
+        : undefined;
+    } catch (error) {
+      return this.failOpen(error);
+    }
   }
 
   /** Before a login's password is checked: is this (account, IP) locked out, or the account blocked? */
