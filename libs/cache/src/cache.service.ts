@@ -82,22 +82,19 @@ export class CacheService implements BeforeApplicationShutdown, OnApplicationShu
     this.l1 = new L1Store(options.l1MaxEntries);
     this.cipher = options.encryption ? new ValueCipher(options.encryption.key) : undefined;
     this.encrypted = new Set(options.encryption?.entities ?? []);
-    // While Redis stays down the circuit flips open → half-open → open every cooldown: the log
-    // says when the outage starts and ends, the `circuit` events say every change.
-    let outage = false;
     this.breaker = new CircuitBreaker(
       options.breaker.failureThreshold,
       options.breaker.cooldownMs,
       Date.now,
-      (state) => {
+      (state, from) => {
         this.events.emit('circuit', { state });
-        if (state === 'open' && !outage) {
-          outage = true;
+        // While Redis stays down the circuit flips open → half-open → open every cooldown: the log
+        // says when the outage starts and ends, the `circuit` events say every change.
+        if (state === 'open' && from === 'closed') {
           this.logger.warn('Redis failing: circuit open, serving from PostgreSQL');
         }
         if (state === 'closed') {
-          if (outage) this.logger.log('Redis answers again: circuit closed');
-          outage = false;
+          this.logger.log('Redis answers again: circuit closed');
           // Invalidations may have been lost both ways while Redis was unreachable.
           this.l1.clear();
           void this.replayPendingInvalidations();

@@ -1,5 +1,8 @@
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
+/** A circuit's state as a gauge value (the `*_circuit_state` series): 0 closed, 1 half-open, 2 open. */
+export const CIRCUIT_GAUGE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
 /**
  * Stops calling a failing dependency after `failureThreshold` consecutive failures, for
  * `cooldownMs`; then lets one probe through (half-open): success closes, failure re-opens.
@@ -15,7 +18,8 @@ export class CircuitBreaker {
     private readonly failureThreshold: number,
     private readonly cooldownMs: number,
     private readonly now: () => number = Date.now,
-    private readonly onChange: (state: CircuitState) => void = () => undefined,
+    /** `from` tells an outage's start (closed → open) from a failed probe (half-open → open). */
+    private readonly onChange: (state: CircuitState, from: CircuitState) => void = () => undefined,
   ) {}
 
   get state(): CircuitState {
@@ -49,7 +53,8 @@ export class CircuitBreaker {
   }
 
   private set(state: CircuitState): void {
+    const from = this.current;
     this.current = state;
-    this.onChange(state);
+    this.onChange(state, from);
   }
 }

@@ -1,10 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { CacheService } from '@app/cache';
+import { CacheService, CIRCUIT_GAUGE_VALUE } from '@app/cache';
 import { PrismaService } from '@app/database';
 import { MetricsService } from '@app/metrics';
 import { Counter, Gauge, Histogram } from 'prom-client';
-
-const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /** Turns the cache's and the database's events into Prometheus series (label values are bounded). */
 @Injectable()
@@ -84,7 +82,7 @@ export class CacheDatabaseMetrics implements OnModuleInit {
     events.on('error', ({ operation }) => errors.inc({ operation }));
     events.on('latency', ({ operation, seconds }) => redisSeconds.observe({ operation }, seconds));
     events.on('invalidation', ({ direction, keys }) => invalidations.inc({ direction }, keys));
-    events.on('circuit', ({ state }) => circuit.set(CIRCUIT_VALUE[state]));
-    circuit.set(CIRCUIT_VALUE[this.cache.breaker.state]);
+    events.on('circuit', ({ state }) => circuit.set(CIRCUIT_GAUGE_VALUE[state]));
+    circuit.set(CIRCUIT_GAUGE_VALUE[this.cache.breaker.state]);
   }
 }

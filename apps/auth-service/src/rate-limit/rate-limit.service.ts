@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { CircuitBreaker, CircuitState } from '@app/cache';
+import { CIRCUIT_GAUGE_VALUE, CircuitBreaker, CircuitState } from '@app/cache';
 import { MetricsService } from '@app/metrics';
 import { RedisService } from '@app/redis';
 import { createHash } from 'node:crypto';
@@ -34,7 +34,6 @@ export function accountKey(normalizedEmail: string): string {
 
 /** As the cache's: five failed Redis calls in a row open the circuit for 2 s, then one probe. */
 const BREAKER = { failureThreshold: 5, cooldownMs: 2_000 };
-const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /**
  * The counters behind every limit (rate-limiter-flexible). With Redis, each is a RateLimiterRedis
@@ -57,10 +56,12 @@ export class RateLimitService implements OnApplicationBootstrap {
   /** (account, IP) pairs that signed in successfully: the account-wide block does not apply to them. */
   private readonly knownClients: Limiter;
   /** Shared by every Redis limiter: they all talk to the same Redis. */
-  readonly breaker = new CircuitBreaker(BREAKER.failureThreshold, BREAKER.cooldownMs, Date.now, (state) =>
-    this.circuitChanged(state),
+  readonly breaker = new CircuitBreaker(
+    BREAKER.failureThreshold,
+    BREAKER.cooldownMs,
+    Date.now,
+    (state, from) => this.circuitChanged(state, from),
   );
-  private countingInProcess = false;
   private readonly counts = new Map<LimitName, number>();
   private counter?: Counter<'limit'>;
   private lastErrorLog = 0;
@@ -106,7 +107,7 @@ export class RateLimitService implements OnApplicationBootstrap {
       help: "Circuit in front of the rate limits' Redis: 0 closed, 1 half-open, 2 open (in-process limits)",
       registers: [this.metrics.registry],
       collect() {
-        this.set(CIRCUIT_VALUE[breaker.state]);
+        this.set(CIRCUIT_GAUGE_VALUE[breaker.state]);
       },
     });
   }
@@ -223,14 +224,12 @@ export class RateLimitService implements OnApplicationBootstrap {
     return undefined;
   }
 
-  private circuitChanged(state: CircuitState): void {
+  private circuitChanged(state: CircuitState, from: CircuitState): void {
     // While Redis stays down the circuit flips open → half-open → open every cooldown: say only
     // when the outage starts and when it ends.
-    if (state === 'open' && !this.countingInProcess) {
-      this.countingInProcess = true;
+    if (state === 'open' && from === 'closed') {
       this.logger.warn('Redis failing: rate limits counted in-process for now');
-    } else if (state === 'closed' && this.countingInProcess) {
-      this.countingInProcess = false;
+    } else if (state === 'closed') {
       this.logger.log('Redis answers again: rate limits shared again');
     }
   }
