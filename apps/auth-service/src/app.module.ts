@@ -10,7 +10,7 @@ import { AuthModule } from './auth/auth.module';
 import { BearerModule } from './auth/bearer/bearer.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { StrictValidationPipe } from './common/validation.pipe';
-import { AppConfig } from './config/app-config';
+import { AppConfig, REDIS_CIRCUIT } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { HealthModule } from './health/health.module';
@@ -44,7 +44,7 @@ function cacheOptions(config: AppConfig): CacheOptions {
     l1MaxEntries: config.cache.l1MaxEntries,
     l1TtlSeconds: 60,
     redisTimeoutMs: config.cache.redisTimeoutMs,
-    breaker: { failureThreshold: 5, cooldownMs: 2_000 },
+    breaker: REDIS_CIRCUIT,
     // A cluster's PUBLISH reports the subscribers of one node only: acknowledgements cannot be counted.
     strictL1:
       config.cache.strictL1TrustMs > 0 && config.redis.mode !== 'cluster'

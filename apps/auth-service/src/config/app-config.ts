@@ -301,6 +301,9 @@ function oauthProviders(env: Record<string, string | undefined>): {
 
 type Env = z.output<typeof schema>;
 
+/** Redis circuits (the cache's and the rate limits'): five failed calls in a row open one for 2 s, then one probe. */
+export const REDIS_CIRCUIT = { failureThreshold: 5, cooldownMs: 2_000 };
+
 export interface AppConfig {
   env: Env['NODE_ENV'];
   http: { port: number; host: string; corsOrigins: string[]; cookieSecure: boolean; appUrl: string };

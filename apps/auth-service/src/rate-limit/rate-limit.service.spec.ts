@@ -152,25 +152,22 @@ describe("RateLimitService's Redis circuit", () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const { limits } = service();
+    const seen = () => ({
+      state: limits.breaker.state,
+      warned: warn.mock.calls.length,
+      logged: log.mock.calls.length,
+    });
     for (let i = 0; i < 5; i++) limits.breaker.failure();
     for (let probe = 0; probe < 3; probe++) {
       jest.advanceTimersByTime(2_000);
       expect(limits.breaker.allow()).toBe(true);
       limits.breaker.failure();
     }
-    expect({
-      state: limits.breaker.state,
-      warned: warn.mock.calls.length,
-      logged: log.mock.calls.length,
-    }).toEqual({ state: 'open', warned: 1, logged: 0 });
+    expect(seen()).toEqual({ state: 'open', warned: 1, logged: 0 });
     jest.advanceTimersByTime(2_000);
     expect(limits.breaker.allow()).toBe(true);
     limits.breaker.success();
-    expect({
-      state: limits.breaker.state,
-      warned: warn.mock.calls.length,
-      logged: log.mock.calls.length,
-    }).toEqual({ state: 'closed', warned: 1, logged: 1 });
+    expect(seen()).toEqual({ state: 'closed', warned: 1, logged: 1 });
   });
 
   it('is exported as auth_rate_limit_circuit_state', async () => {

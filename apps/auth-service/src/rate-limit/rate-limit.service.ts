@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ApiError } from '../common/api-error';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, AppConfig, REDIS_CIRCUIT } from '../config/app-config';
 import { CircuitGuardedLimiter, Limiter } from './circuit-guarded-limiter';
 import {
   KNOWN_CLIENT_SECONDS,
@@ -32,9 +32,6 @@ export function accountKey(normalizedEmail: string): string {
   return createHash('sha256').update(normalizedEmail).digest('hex');
 }
 
-/** As the cache's: five failed Redis calls in a row open the circuit for 2 s, then one probe. */
-const BREAKER = { failureThreshold: 5, cooldownMs: 2_000 };
-
 /**
  * The counters behind every limit (rate-limiter-flexible). With Redis, each is a RateLimiterRedis
  * shared by every instance, insured by an in-process RateLimiterMemory that takes over whenever a
@@ -57,8 +54,8 @@ export class RateLimitService implements OnApplicationBootstrap {
   private readonly knownClients: Limiter;
   /** Shared by every Redis limiter: they all talk to the same Redis. */
   readonly breaker = new CircuitBreaker(
-    BREAKER.failureThreshold,
-    BREAKER.cooldownMs,
+    REDIS_CIRCUIT.failureThreshold,
+    REDIS_CIRCUIT.cooldownMs,
     Date.now,
     (state, from) => this.circuitChanged(state, from),
   );
