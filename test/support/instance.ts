@@ -23,7 +23,11 @@ export function baseEnv(): Record<string, string> {
       throw new Error(`${name} is not set: run the e2e tests through jest (npm test) so global-setup runs`);
   }
   return {
-    NODE_ENV: 'test',
+    // Background jobs off unless a test asks for one: tests that count queries and Redis round
+    // trips must not see a warming run, a consistency sample or an activity flush among them.
+    CACHE_WARM_ON_START: 'false',
+    CACHE_CONSISTENCY_SAMPLE_INTERVAL_MS: '0',
+    ACTIVITY_FLUSH_INTERVAL_MS: '0',
     DATABASE_URL: process.env.E2E_DATABASE_URL!,
     DATABASE_POOL_SIZE: '5',
     DB_MIGRATE_ON_START: 'false',

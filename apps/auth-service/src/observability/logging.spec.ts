@@ -58,17 +58,19 @@ describe('logging', () => {
         activityFlushIntervalMs: 5_000,
       }),
     );
-    const test = loadConfig({ NODE_ENV: 'test' });
-    expect(test.cacheOps).toEqual(
+    const off = loadConfig({
+      CACHE_WARM_ON_START: 'false',
+      CACHE_CONSISTENCY_SAMPLE_INTERVAL_MS: '0',
+      ACTIVITY_FLUSH_INTERVAL_MS: '0',
+    });
+    expect(off.cacheOps).toEqual(
       expect.objectContaining({
         warmOnStart: false,
         consistencySampleIntervalMs: 0,
         activityFlushIntervalMs: 0,
       }),
     );
-    expect(
-      loadConfig({ NODE_ENV: 'test', ACTIVITY_FLUSH_INTERVAL_MS: '750' }).cacheOps.activityFlushIntervalMs,
-    ).toBe(750);
+    expect(loadConfig({ ACTIVITY_FLUSH_INTERVAL_MS: '750' }).cacheOps.activityFlushIntervalMs).toBe(750);
     expect(() => loadConfig({ CACHE_HEALTH_HIT_RATE_WARNING: '120' })).toThrow(
       /CACHE_HEALTH_HIT_RATE_WARNING/,
     );

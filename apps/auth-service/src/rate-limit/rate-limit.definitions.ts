@@ -1,67 +1,16 @@
+import type { Rate, RateLimitSettings } from '../config/rate-limit.config';
+
 /**
- * Every rate limit of the service, in one place, with its default. Each is configurable through
- * the environment variable named beside it (validated at boot by config/app-config.ts), and the
- * whole feature is switched off with RATE_LIMIT_ENABLED=false.
- *
- * A "rate" is written POINTS/SECONDS: at most POINTS requests per window of SECONDS, the window
- * starting at the first request. Counters live in Redis under `{CACHE_KEY_PREFIX}:rl:{limit}:…`
- * (shared by every instance); without Redis, or while it fails, each instance counts in memory.
- * Keys never contain a raw email: accounts are keyed by the SHA-256 of the normalised address.
+ * What each rate limit counts and how it is keyed. The limits' settings, their defaults and the
+ * environment variables that set them are in config/rate-limit.config.ts; the whole feature is
+ * switched off with RATE_LIMIT_ENABLED=false.
  */
-export const RATE_LIMIT_DEFAULTS = {
-  /** Login attempts per client IP, whatever their outcome. */
-  RATE_LIMIT_LOGIN_IP: '30/60',
-  /**
-   * Failed logins per account from all IPs together. Reaching it blocks the account for
-   * RATE_LIMIT_LOGIN_ACCOUNT_BLOCK seconds only (short on purpose: an attacker must not be able to
-   * keep a user out), and never for an IP the account signed in from successfully before.
-   */
-  RATE_LIMIT_LOGIN_ACCOUNT: '50/900',
-  RATE_LIMIT_LOGIN_ACCOUNT_BLOCK: 60,
-  /**
-   * Progressive lockout of one (account, IP) pair: after this many consecutive failures the pair is
-   * blocked for RATE_LIMIT_LOCKOUT_BASE seconds, doubling at each further lockout within 24 h, up to
-   * RATE_LIMIT_LOCKOUT_MAX. A successful login resets the pair (and the account's counter).
-   */
-  RATE_LIMIT_LOGIN_FAILURES: 5,
-  RATE_LIMIT_LOCKOUT_BASE: 30,
-  RATE_LIMIT_LOCKOUT_MAX: 900,
-  /** Registrations per client IP. */
-  RATE_LIMIT_REGISTER_IP: '10/3600',
-  /** Password-reset requests per client IP, and per target email (no mail bombing of one address). */
-  RATE_LIMIT_FORGOT_IP: '5/900',
-  RATE_LIMIT_FORGOT_EMAIL: '3/3600',
-  /** Verification-mail resends per client IP. */
-  RATE_LIMIT_RESEND_IP: '5/900',
-  /** Failed introspection client authentications per client IP (secret guessing); calls that authenticate are not counted. */
-  RATE_LIMIT_INTROSPECT_IP: '20/60',
-} as const;
 
 /** How long a failure streak or a lockout level is remembered. */
 export const LOGIN_FAILURES_WINDOW_SECONDS = 3600;
 export const LOCKOUT_LEVEL_WINDOW_SECONDS = 86_400;
 /** How long an (account, IP) pair counts as "known" after a successful login. */
 export const KNOWN_CLIENT_SECONDS = 14 * 86_400;
-
-export interface Rate {
-  points: number;
-  durationSeconds: number;
-}
-
-export interface RateLimitSettings {
-  enabled: boolean;
-  loginIp: Rate;
-  loginAccount: Rate;
-  loginAccountBlockSeconds: number;
-  loginFailures: number;
-  lockoutBaseSeconds: number;
-  lockoutMaxSeconds: number;
-  registerIp: Rate;
-  forgotIp: Rate;
-  forgotEmail: Rate;
-  resendIp: Rate;
-  introspectIp: Rate;
-}
 
 /** The limits a route can name with `@RateLimit(...)`; each counts requests per key. */
 export type RequestLimit =

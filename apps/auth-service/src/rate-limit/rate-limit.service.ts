@@ -7,6 +7,7 @@ import { Counter, Gauge } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, AppConfig, REDIS_CIRCUIT } from '../config/app-config';
+import type { RateLimitSettings } from '../config/rate-limit.config';
 import { CircuitGuardedLimiter, Limiter } from './circuit-guarded-limiter';
 import {
   KNOWN_CLIENT_SECONDS,
@@ -14,7 +15,6 @@ import {
   LOCKOUT_LEVEL_WINDOW_SECONDS,
   lockoutSeconds,
   LOGIN_FAILURES_WINDOW_SECONDS,
-  RateLimitSettings,
   RequestLimit,
   requestLimitRates,
 } from './rate-limit.definitions';

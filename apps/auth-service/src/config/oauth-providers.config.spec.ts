@@ -1,10 +1,9 @@
-import { ConfigValidationError, loadConfig } from '../config/app-config';
+import { ConfigValidationError, loadConfig } from './app-config';
 
 describe('OAuth configuration (loadConfig)', () => {
   it('has no providers by default and links verified emails', () => {
     const config = loadConfig({});
     expect(config.oauth).toEqual({
-      providers: [],
       allowedRedirects: [],
       clients: [],
       linkVerifiedEmail: true,

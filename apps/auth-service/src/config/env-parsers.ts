@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * Parsers of single environment variables: each takes the raw string (or nothing) and yields a
+ * typed value or one issue naming what the variable must be. Empty strings never reach them
+ * (loadConfig treats them as unset).
+ */
+
+export const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
+
+export const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** A decimal number within [min, max] (cache health thresholds). */
+export const decimal = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** The trimmed, non-empty items of a comma list. */
+export function commaList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export const list = z.string().optional().transform(commaList);
+
+export const url = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || isUrl(v, protocols), {
+      message: `must be a URL (${protocols.join(', ')})`,
+    })
+    .transform((v) => (v === '' ? undefined : v));
+
+export function isUrl(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+}
+
+/** `id:secret,id:secret` (the secret may contain colons). */
+export const credentialList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const clients = new Map<string, string>();
+    for (const pair of commaList(v)) {
+      const i = pair.indexOf(':');
+      if (i <= 0 || i === pair.length - 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma list of id:secret' });
+        return z.NEVER;
+      }
+      clients.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+    return clients;
+  });

@@ -1,0 +1,108 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { bool, credentialList, decimal, int, list, url, isUrl } from './env-parsers';
+import { allowedRedirects, oauthProviders } from './oauth-providers.config';
+import { rateLimitVariables } from './rate-limit.config';
+
+/**
+ * One core fewer than the machine has (at least one): argon2 hashes (19 MiB each) saturating every
+ * core would slow every other request of the instance, not just the logins.
+ */
+export function defaultHashConcurrency(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+const variables = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: url(['postgres', 'postgresql']),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DB_MIGRATE_ON_START: bool(true),
+  REDIS_URL: url(['redis', 'rediss']),
+  REDIS_MODE: z.enum(['standalone', 'cluster', 'sentinel']).default('standalone'),
+  REDIS_NODES: list,
+  REDIS_SENTINELS: list,
+  REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  CACHE_ENABLED: bool(true),
+  CACHE_TTL_USER: int(900, 1, 86_400 * 30),
+  CACHE_TTL_SESSION: int(300, 1, 86_400),
+  CACHE_TTL_OAUTH: int(1800, 1, 86_400 * 30),
+  CACHE_TTL_PROFILE: int(900, 1, 86_400 * 30),
+  CACHE_L1_MAX_ENTRIES: int(10_000, 0, 10_000_000),
+  CACHE_REDIS_TIMEOUT_MS: int(50, 1, 10_000),
+  CACHE_L1_STRICT_TRUST_MS: int(500, 0, 10_000),
+  PASSWORD_HASH_CONCURRENCY: int(defaultHashConcurrency(), 1, 256),
+  CACHE_KEY_PREFIX: z.string().default('auth'),
+  CACHE_HEALTH_HIT_RATE_WARNING: decimal(80, 0, 100),
+  CACHE_HEALTH_HIT_RATE_CRITICAL: decimal(60, 0, 100),
+  CACHE_HEALTH_ERROR_RATE_WARNING: decimal(1, 0, 100),
+  CACHE_HEALTH_ERROR_RATE_CRITICAL: decimal(5, 0, 100),
+  CACHE_HEALTH_LATENCY_WARNING_MS: decimal(10, 0, 60_000),
+  CACHE_HEALTH_LATENCY_CRITICAL_MS: decimal(50, 0, 60_000),
+  CACHE_HEALTH_MEMORY_WARNING: decimal(80, 0, 100),
+  CACHE_HEALTH_MEMORY_CRITICAL: decimal(95, 0, 100),
+  CACHE_WARM_ON_START: bool(true),
+  CACHE_WARM_BATCH_SIZE: int(200, 1, 10_000),
+  CACHE_WARM_CONCURRENCY: int(4, 1, 64),
+  CACHE_CONSISTENCY_SAMPLE_INTERVAL_MS: int(60_000, 0, 86_400_000),
+  CACHE_CONSISTENCY_SAMPLE_SIZE: int(5, 1, 1000),
+  ACTIVITY_FLUSH_INTERVAL_MS: int(5_000, 0, 3_600_000),
+  APP_URL: z
+    .string()
+    .default('http://localhost:3000')
+    .refine((v) => isUrl(v, ['http', 'https']), { message: 'must be an http(s) URL' }),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().min(1).default('auth-service'),
+  JWT_ACCESS_TTL: int(900, 30, 86_400),
+  REFRESH_TOKEN_TTL: int(2_592_000, 60, 31_536_000),
+  JWT_PRIVATE_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || v.includes('PRIVATE KEY'), {
+      message: 'must be a PEM private key (PKCS#8)',
+    }),
+  CORS_ORIGINS: list,
+  COOKIE_SECURE: bool(true),
+  SMTP_URL: url(['smtp', 'smtps']),
+  MAIL_FROM: z.string().default('Auth Service <no-reply@localhost>'),
+  /** Holds the whole environment on the way in (see envSchema); the providers' configs on the way out. */
+  OAUTH_PROVIDERS: oauthProviders,
+  OAUTH_ALLOWED_REDIRECTS: allowedRedirects,
+  OAUTH_LINK_VERIFIED_EMAIL: bool(true),
+  OAUTH_STATE_TTL: int(600, 60, 3600),
+  INTROSPECTION_CLIENTS: credentialList,
+  METRICS_TOKEN: z.string().optional(),
+  ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
+  ADMIN_PASSWORD: z.string().min(8, { message: 'must be at least 8 characters' }).max(128).optional(),
+  RATE_LIMIT_ENABLED: bool(true),
+  ...rateLimitVariables,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * The environment, validated. Rules between variables run even when a variable failed
+ * (`when`), so that one start names every problem at once.
+ */
+export const envSchema = z.preprocess(
+  // A provider's variables are named after its id (OAUTH_<ID>_*): their parser needs them all.
+  (env) => ({ ...(env as Record<string, unknown>), OAUTH_PROVIDERS: env }),
+  variables.superRefine(
+    (e, ctx) => {
+      const problem = (variable: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: [variable], message });
+      if (e.REDIS_MODE === 'cluster' && !e.REDIS_NODES?.length) {
+        problem('REDIS_NODES', 'is required when REDIS_MODE=cluster');
+      }
+      if (e.REDIS_MODE === 'sentinel' && !e.REDIS_SENTINELS?.length) {
+        problem('REDIS_SENTINELS', 'is required when REDIS_MODE=sentinel');
+      }
+      if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+        problem('ADMIN_PASSWORD', 'and ADMIN_EMAIL go together: set both or neither');
+      }
+    },
+    { when: () => true },
+  ),
+);
+
+export type Env = z.output<typeof envSchema>;
