@@ -1,6 +1,6 @@
 import { CacheService } from '@app/cache';
 import { randomBytes } from 'node:crypto';
-import { AccessTokenValidator } from '../apps/auth-service/src/auth/bearer/access-token.validator';
+import { AccessTokenValidator } from '../apps/auth-service/src/access/access-token.validator';
 import { RateLimitService } from '../apps/auth-service/src/rate-limit/rate-limit.service';
 import { expectError, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';

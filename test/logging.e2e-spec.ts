@@ -1,6 +1,6 @@
 import { PrismaService } from '@app/database';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../apps/auth-service/src/bootstrap/create-app';
+import { createApp } from '../apps/auth-service/src/create-app';
 import { loadConfig } from '../apps/auth-service/src/config/app-config';
 import { strongPassword, TokenResponse, uniqueEmail, UserFactory } from './support/factories';
 import { HttpClient } from './support/http';

@@ -354,6 +354,42 @@ describe('password: change, forgot, reset', () => {
     });
   });
 
+  describe('revocations are counted as every other revocation is', () => {
+    /** auth_session_revocations_total{reason} as /metrics shows it now (0 before its first). */
+    const revocations = async (reason: string): Promise<number> => {
+      const text = (await a.http.get('/metrics')).text;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`auth_session_revocations_total{reason="${reason}"}`));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+
+    it('a password change adds the sessions it revoked to {reason="password_change"}', async () => {
+      const user = await UserFactory.register(a.http);
+      const current = await UserFactory.login(a.http, user);
+      await UserFactory.login(a.http, user);
+      const before = await revocations('password_change');
+      const res = await a.http.post(
+        '/api/v1/auth/password/change',
+        { currentPassword: user.password, newPassword: strongPassword() },
+        { token: current.accessToken },
+      );
+      expect(res.status).toBe(204);
+      // Every session but the current one: the registration's and the second login's.
+      expect((await revocations('password_change')) - before).toBe(2);
+    });
+
+    it('a password reset adds the sessions it revoked to {reason="password_reset"}', async () => {
+      const user = await UserFactory.register(a.http);
+      await UserFactory.login(a.http, user);
+      const token = await requestResetToken(user.email);
+      const before = await revocations('password_reset');
+      const res = await a.http.post('/api/v1/auth/password/reset', { token, newPassword: strongPassword() });
+      expect(res.status).toBe(204);
+      expect((await revocations('password_reset')) - before).toBe(2);
+    });
+  });
+
   /**
    * A subject matcher for MailSink.waitFor that only matches once more than `seen` mails to `to`
    * match `subject`: waits for the next mail instead of returning an earlier one.

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../../apps/auth-service/src/bootstrap/create-app';
+import { createApp } from '../../apps/auth-service/src/create-app';
 import { loadConfig } from '../../apps/auth-service/src/config/app-config';
 import { HttpClient } from './http';
 

@@ -7,22 +7,19 @@ import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
-import { BearerModule } from './auth/bearer/bearer.module';
+import { AccountModule } from './account/account.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { AppConfig, REDIS_CIRCUIT } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
-import { CryptoModule } from './crypto/crypto.module';
 import { HealthModule } from './health/health.module';
 import { IntrospectionModule } from './introspection/introspection.module';
-import { MailModule } from './mail/mail.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OAuthModule } from './oauth/oauth.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RouteHooksModule } from './http/route-hooks.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { ServiceSecretsRepository } from './secrets/service-secrets.repository';
-import { SessionsModule } from './sessions/sessions.module';
-import { UsersModule } from './users/users.module';
 import { WellKnownModule } from './well-known/well-known.module';
 
 function cacheOptions(config: AppConfig): CacheOptions {
@@ -89,11 +86,7 @@ export class AppModule {
           extras: { identify: (request) => (request as { user?: { userId?: string } }).user?.userId },
         }),
         MetricsModule.forRootAsync({ useFactory: () => ({ token: config.metricsToken, prefix: 'auth_' }) }),
-        CryptoModule,
-        MailModule,
-        UsersModule,
-        SessionsModule,
-        BearerModule,
+        AccountModule,
         AuthModule,
         OAuthModule,
         IntrospectionModule,
@@ -102,6 +95,7 @@ export class AppModule {
         ObservabilityModule,
         AdminModule,
         RateLimitModule,
+        RouteHooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { createApp } from './bootstrap/create-app';
+import { createApp } from './create-app';
 import { ConfigValidationError, loadConfig } from './config/app-config';
 
 async function main(): Promise<void> {

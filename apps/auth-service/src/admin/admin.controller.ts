@@ -10,7 +10,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { BearerAuthGuard } from '../auth/bearer/bearer-auth.guard';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { ApiError } from '../common/api-error';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { PublicUser } from '../users/public-user';

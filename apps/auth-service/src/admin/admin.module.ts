@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { CryptoModule } from '../crypto/crypto.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AdminBodyLimit } from './admin-body-limit';
@@ -7,13 +9,14 @@ import { AdminCacheController } from './admin.controller';
 import { CacheAdminRepository } from './cache-admin.repository';
 import { CacheAdminService } from './cache-admin.service';
 import { CacheConsistencyService } from './cache-consistency.service';
+import { CacheOpsMetrics } from './cache-ops.metrics';
 import { CacheHealthService } from './cache-health.service';
 import { CacheWarmer } from './cache-warmer.service';
 import { RolesGuard } from './roles.guard';
 
 /** Roles, the first admin, and the admin cache routes with warming and the consistency sampler. */
 @Module({
-  imports: [UsersModule, SessionsModule],
+  imports: [AccessModule, UsersModule, SessionsModule, CryptoModule],
   controllers: [AdminCacheController],
   providers: [
     AdminBodyLimit,
@@ -22,6 +25,7 @@ import { RolesGuard } from './roles.guard';
     CacheAdminService,
     CacheConsistencyService,
     CacheHealthService,
+    CacheOpsMetrics,
     CacheWarmer,
     RolesGuard,
   ],

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { OpsMetrics } from '../observability/ops.metrics';
+import { CacheOpsMetrics } from './cache-ops.metrics';
 import { toCacheableUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
 
@@ -25,7 +25,7 @@ export class CacheConsistencyService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly cache: CacheService,
     private readonly users: UsersRepository,
-    private readonly metrics: OpsMetrics,
+    private readonly metrics: CacheOpsMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { OpsMetrics } from '../observability/ops.metrics';
+import { CacheOpsMetrics } from './cache-ops.metrics';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { UsersRepository } from '../users/users.repository';
 import { CacheAdminRepository } from './cache-admin.repository';
@@ -32,7 +32,7 @@ export class CacheWarmer implements OnApplicationBootstrap {
     private readonly sessions: SessionsRepository,
     private readonly users: UsersRepository,
     private readonly adminRepo: CacheAdminRepository,
-    private readonly metrics: OpsMetrics,
+    private readonly metrics: CacheOpsMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

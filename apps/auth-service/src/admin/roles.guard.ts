@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError, invalidToken } from '../common/api-error';
-import type { Principal } from '../auth/bearer/principal';
+import type { Principal } from '../access/principal';
 import { ROLES_KEY } from './roles.decorator';
 
 /**

@@ -1,17 +1,20 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from '../access/principal';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TokenResponse } from '../sessions/sessions.service';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { PublicUserDto } from '../users/dto/public-user.dto';
 import { PublicUser } from '../users/public-user';
+import { AnswerFromMemory, OnRouteSend } from '../http/declared-route-hooks';
+import { AuthMetrics } from './auth.metrics';
 import { AuthService } from './auth.service';
-import { BearerAuthGuard } from './bearer/bearer-auth.guard';
-import { CurrentPrincipal, Principal } from './bearer/principal';
 import { clientInfo } from './client-info';
 import { LoginDto, RefreshDto, RegisterDto } from './dto/credentials.dto';
+import { MeFromMemory } from './me-from-memory';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from './refresh-cookie';
 import { RefreshOriginGuard } from './refresh-origin.guard';
@@ -39,6 +42,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @RateLimit('login_ip', 'login_lockout')
+  @OnRouteSend(AuthMetrics, (metrics) => metrics.countLogin)
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiErrors('validation_failed', 'invalid_credentials', 'too_many_requests')
   async login(
@@ -52,6 +56,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @UseGuards(RefreshOriginGuard)
+  @OnRouteSend(AuthMetrics, (metrics) => metrics.countRefresh)
   @ApiOkResponse({
     type: TokenResponseDto,
     description: 'A NEW refresh token; the presented one stops working',
@@ -91,6 +96,7 @@ export class AuthController {
 
   @Get('me')
   @UseGuards(BearerAuthGuard)
+  @AnswerFromMemory(MeFromMemory)
   @ApiBearer()
   @ApiOkResponse({ type: PublicUserDto })
   me(@CurrentPrincipal() principal: Principal): PublicUser {

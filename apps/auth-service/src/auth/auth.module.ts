@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { CryptoModule } from '../crypto/crypto.module';
+import { MailModule } from '../mail/mail.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
+import { AuthMetrics } from './auth.metrics';
 import { AuthService } from './auth.service';
 import { EmailController } from './email.controller';
 import { EmailTokensRepository } from './email-tokens.repository';
@@ -13,7 +18,15 @@ import { PasswordService } from './password.service';
 import { PasswordsRepository } from './passwords.repository';
 
 @Module({
-  imports: [UsersModule, SessionsModule, TokensModule],
+  imports: [
+    AccessModule,
+    UsersModule,
+    SessionsModule,
+    TokensModule,
+    CryptoModule,
+    MailModule,
+    RateLimitModule,
+  ],
   controllers: [AuthController, PasswordController, EmailController],
   providers: [
     AuthService,
@@ -22,6 +35,7 @@ import { PasswordsRepository } from './passwords.repository';
     EmailTokensRepository,
     PasswordsRepository,
     MeFromMemory,
+    AuthMetrics,
   ],
 })
 export class AuthModule {}

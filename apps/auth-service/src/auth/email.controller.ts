@@ -2,8 +2,8 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
-import { BearerAuthGuard } from './bearer/bearer-auth.guard';
-import { CurrentPrincipal, Principal } from './bearer/principal';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from '../access/principal';
 import { TokenDto } from './dto/credentials.dto';
 import { EmailVerificationService } from './email-verification.service';
 

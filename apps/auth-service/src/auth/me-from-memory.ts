@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { addHookToRoute, RouteHook } from '../bootstrap/route-hooks';
+import { AccessTokenValidator } from '../access/access-token.validator';
+import { BEARER_ACTIVITY } from '../access/bearer-activity';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import { bearerToken } from '../access/bearer-token';
+import type { FastPath } from '../http/declared-route-hooks';
+import type { RouteHook } from '../http/route-hooks';
 import type { SessionActivity } from '../sessions/session-activity';
-import { AccessTokenValidator } from './bearer/access-token.validator';
-import { BEARER_ACTIVITY } from './bearer/bearer-activity';
-import { bearerToken } from './bearer/bearer-token';
 
 /**
  * GET /auth/me answered in the route's first hook when the answer is already in memory: the
@@ -14,22 +15,17 @@ import { bearerToken } from './bearer/bearer-token';
  * (bench/RESULTS.md). Every other request, refusals included, goes on to the controller.
  */
 @Injectable()
-export class MeFromMemory {
+export class MeFromMemory implements FastPath {
+  /** BearerAuthGuard's check is fromMemory()'s "yes"; its refusals are left to it. */
+  static readonly runs = [BearerAuthGuard];
+  readonly stage = 'onRequest';
+
   constructor(
-    adapterHost: HttpAdapterHost,
     private readonly validator: AccessTokenValidator,
     @Inject(BEARER_ACTIVITY) private readonly activity: SessionActivity,
-  ) {
-    // fastify calls onRoute as Nest adds the routes, after the providers are built: so, here.
-    addHookToRoute(
-      adapterHost.httpAdapter?.getInstance(),
-      { method: 'GET', url: '/api/v1/auth/me' },
-      'onRequest',
-      this.answer,
-    );
-  }
+  ) {}
 
-  private readonly answer: RouteHook = (request, reply, done) => {
+  readonly hook: RouteHook = (request, reply, done) => {
     const token = bearerToken(request.headers.authorization);
     const valid = token === undefined ? undefined : this.validator.fromMemory(token);
     if (!valid) return done();

@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@app/database';
-import { SessionStateCache } from '../sessions/session-state.cache';
-import { sessionStateSelect } from '../sessions/sessions.repository';
+import { RevocationTransaction, SessionRevoker } from '../sessions/session-revoker';
 
 /**
- * Password writes, each with its consequences in one transaction (nothing is left half-done),
- * then the revoked sessions rewritten in the cache before the call returns.
+ * Password writes, each with its consequences in one transaction (nothing is left half-done).
+ * Sessions are revoked through SessionRevoker, inside that transaction: their cache entries and
+ * the revocation's listeners follow the commit, before the call returns.
  */
 @Injectable()
 export class PasswordsRepository {
   constructor(
     private readonly prisma: PrismaService,
-    private readonly sessionCache: SessionStateCache,
+    private readonly revoker: SessionRevoker,
   ) {}
 
   /** The email of the account a still-valid reset token belongs to, or null. */
@@ -28,21 +28,11 @@ export class PasswordsRepository {
    * links. Returns the revoked session ids.
    */
   async changePassword(userId: string, passwordHash: string, keepSessionId: string): Promise<string[]> {
-    const revoked = await this.prisma.$transaction(async (tx) => {
-      const now = new Date();
-      await tx.user.update({ where: { id: userId }, data: { passwordHash } });
-      const sessions = await tx.session.updateManyAndReturn({
-        where: { userId, revokedAt: null, id: { not: keepSessionId } },
-        data: { revokedAt: now, revokedReason: 'password_change' },
-        select: sessionStateSelect,
-      });
-      await tx.emailToken.updateMany({
-        where: { userId, purpose: 'reset_password', usedAt: null },
-        data: { usedAt: now },
-      });
-      return sessions;
+    const revoked = await this.revoker.inTransaction(async (tx) => {
+      await tx.client.user.update({ where: { id: userId }, data: { passwordHash } });
+      await voidResetLinks(tx, userId);
+      return this.revoker.revoke({ userId, exceptSessionId: keepSessionId }, 'password_change', { tx });
     });
-    await this.sessionCache.write(revoked);
     return revoked.map((s) => s.id);
   }
 
@@ -54,29 +44,26 @@ export class PasswordsRepository {
     tokenHash: string,
     passwordHash: string,
   ): Promise<{ userId: string; revokedSessionIds: string[] } | null> {
-    const result = await this.prisma.$transaction(async (tx) => {
-      const now = new Date();
-      const token = await tx.emailToken.updateManyAndReturn({
-        where: { tokenHash, purpose: 'reset_password', usedAt: null, expiresAt: { gt: now } },
-        data: { usedAt: now },
+    return this.revoker.inTransaction(async (tx) => {
+      const token = await tx.client.emailToken.updateManyAndReturn({
+        where: { tokenHash, purpose: 'reset_password', usedAt: null, expiresAt: { gt: new Date() } },
+        data: { usedAt: new Date() },
         select: { userId: true },
       });
       if (token.length !== 1) return null;
       const userId = token[0].userId;
-      await tx.user.update({ where: { id: userId }, data: { passwordHash } });
-      const revoked = await tx.session.updateManyAndReturn({
-        where: { userId, revokedAt: null },
-        data: { revokedAt: now, revokedReason: 'password_reset' },
-        select: sessionStateSelect,
-      });
-      await tx.emailToken.updateMany({
-        where: { userId, purpose: 'reset_password', usedAt: null },
-        data: { usedAt: now },
-      });
-      return { userId, revoked };
+      await tx.client.user.update({ where: { id: userId }, data: { passwordHash } });
+      await voidResetLinks(tx, userId);
+      const revoked = await this.revoker.revoke({ userId }, 'password_reset', { tx });
+      return { userId, revokedSessionIds: revoked.map((s) => s.id) };
     });
-    if (!result) return null;
-    await this.sessionCache.write(result.revoked);
-    return { userId: result.userId, revokedSessionIds: result.revoked.map((s) => s.id) };
   }
+}
+
+/** Outstanding reset links stop working once the password changed. */
+async function voidResetLinks(tx: RevocationTransaction, userId: string): Promise<void> {
+  await tx.client.emailToken.updateMany({
+    where: { userId, purpose: 'reset_password', usedAt: null },
+    data: { usedAt: new Date() },
+  });
 }

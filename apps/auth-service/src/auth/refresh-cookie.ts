@@ -1,5 +1,6 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { apiPath } from '../http/api-prefix';
 
 /*
  * The `cookie` package (what @fastify/cookie wraps), called by the few routes that use the refresh
@@ -8,7 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  */
 
 export const REFRESH_COOKIE = 'refresh_token';
-const COOKIE_PATH = '/api/v1/auth';
+/** Sent with the /auth routes only (refresh and logout read it), never with the others. */
+const COOKIE_PATH = apiPath('auth');
 
 export function setRefreshCookie(
   reply: FastifyReply,

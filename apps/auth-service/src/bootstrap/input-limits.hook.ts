@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError } from '../common/api-error';
-import { addBodyRouteHook } from './route-hooks';
+import { addBodyRouteHook } from '../http/route-hooks';
 
 /** No DTO is nested; deeper bodies only exercise the validator's recursion (a 5xx found by fuzzing). */
 export const MAX_BODY_DEPTH = 16;

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError } from '../common/api-error';
-import { addBodyRouteHook } from './route-hooks';
+import { apiPath } from '../http/api-prefix';
+import { addBodyRouteHook } from '../http/route-hooks';
 
 /** RFC 7662 clients post forms; every other route takes JSON only (a form post is also a CSRF vector). */
-const FORM_ROUTES = new Set(['/api/v1/auth/introspect']);
+const FORM_ROUTES = new Set([apiPath('auth/introspect')]);
 
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];

@@ -1,7 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 
-@Global()
 @Module({ providers: [PasswordHasher, PasswordPolicy], exports: [PasswordHasher, PasswordPolicy] })
 export class CryptoModule {}

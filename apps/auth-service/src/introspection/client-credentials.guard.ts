@@ -4,7 +4,7 @@ import { ApiError } from '../common/api-error';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { clientIp } from '../rate-limit/request-keys';
 import { ClientCredentials } from './client-credentials';
-import { INTROSPECTION_LIMIT } from './introspect-request';
+import { INTROSPECTION_LIMIT, limitAlreadyRead } from './introspect-request';
 
 /**
  * Lets a request through when its Basic credentials name an introspection client; 401 otherwise.
@@ -22,7 +22,7 @@ export class ClientCredentialsGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const ip = clientIp(request);
-    if (this.limits.enabled) {
+    if (this.limits.enabled && !limitAlreadyRead(request)) {
       const refusal = await this.limits.overLimit(INTROSPECTION_LIMIT, ip);
       if (refusal) throw refusal;
     }

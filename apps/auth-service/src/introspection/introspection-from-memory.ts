@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { AccessTokenValidator } from '../auth/bearer/access-token.validator';
-import { addHookToRoute, RouteHook } from '../bootstrap/route-hooks';
+import { AccessTokenValidator } from '../access/access-token.validator';
+import type { FastPath } from '../http/declared-route-hooks';
+import type { RouteHook } from '../http/route-hooks';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { clientIp } from '../rate-limit/request-keys';
 import type { AccessTokenClaims } from '../tokens/access-token.service';
 import { ClientCredentials } from './client-credentials';
-import { INTROSPECTION_LIMIT, plainIntrospectToken } from './introspect-request';
+import { ClientCredentialsGuard } from './client-credentials.guard';
+import { INTROSPECTION_LIMIT, markLimitRead, plainIntrospectToken } from './introspect-request';
 import { activeAnswer } from './introspection.service';
 
 /**
@@ -18,7 +19,10 @@ import { activeAnswer } from './introspection.service';
  * IP over the route's limit gets the guard's 429 here too (ClientCredentialsGuard).
  */
 @Injectable()
-export class IntrospectionFromMemory {
+export class IntrospectionFromMemory implements FastPath {
+  /** ClientCredentialsGuard's limit and authentication run here; its refusals are left to it. */
+  static readonly runs = [ClientCredentialsGuard];
+  readonly stage = 'preHandler';
   /**
    * Each remembered token's answer, serialized once: its claims object is the verified-token
    * memo's own, the same for every request of that token, and the answer depends on nothing else.
@@ -26,24 +30,21 @@ export class IntrospectionFromMemory {
   private readonly answers = new WeakMap<AccessTokenClaims, string>();
 
   constructor(
-    adapterHost: HttpAdapterHost,
     private readonly limits: RateLimitService,
     private readonly clients: ClientCredentials,
     private readonly validator: AccessTokenValidator,
-  ) {
-    addHookToRoute(
-      adapterHost.httpAdapter?.getInstance(),
-      { method: 'POST', url: '/api/v1/auth/introspect' },
-      'preHandler',
-      this.answer,
-    );
-  }
+  ) {}
 
-  private readonly answer: RouteHook = (request, reply, done) => {
+  readonly hook: RouteHook = (request, reply, done) => {
     if (!this.limits.enabled) return this.answerFromMemory(request, reply, done);
     this.limits
       .overLimit(INTROSPECTION_LIMIT, clientIp(request))
-      .then((refusal) => (refusal ? done(refusal) : this.answerFromMemory(request, reply, done)))
+      .then((refusal) => {
+        if (refusal) return done(refusal);
+        // A request that goes on to the guard is not read against the limit a second time.
+        markLimitRead(request);
+        this.answerFromMemory(request, reply, done);
+      })
       .catch(done);
   };
 

@@ -10,8 +10,10 @@ import {
 } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ApiErrors } from '../common/api-docs';
+import { AnswerFromMemory } from '../http/declared-route-hooks';
 import { ClientCredentialsGuard } from './client-credentials.guard';
 import { TOKEN_MAX_LENGTH, TOKEN_TYPE_HINTS } from './introspect-request';
+import { IntrospectionFromMemory } from './introspection-from-memory';
 import { IntrospectionResponse, IntrospectionService } from './introspection.service';
 
 class IntrospectDto {
@@ -35,6 +37,7 @@ export class IntrospectionController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @UseGuards(ClientCredentialsGuard)
+  @AnswerFromMemory(IntrospectionFromMemory)
   @ApiBasicAuth()
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: IntrospectDto })

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ClientCredentials } from './client-credentials';
 import { ClientCredentialsGuard } from './client-credentials.guard';
 import { IntrospectionFromMemory } from './introspection-from-memory';
@@ -6,6 +8,7 @@ import { IntrospectionController } from './introspection.controller';
 import { IntrospectionService } from './introspection.service';
 
 @Module({
+  imports: [AccessModule, RateLimitModule],
   controllers: [IntrospectionController],
   providers: [IntrospectionService, ClientCredentials, ClientCredentialsGuard, IntrospectionFromMemory],
 })

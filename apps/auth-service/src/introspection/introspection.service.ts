@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessTokenValidator } from '../auth/bearer/access-token.validator';
+import { AccessTokenValidator } from '../access/access-token.validator';
 import type { AccessTokenClaims } from '../tokens/access-token.service';
 
 export type IntrospectionResponse =

@@ -14,12 +14,14 @@ import {
 } from '@nestjs/common';
 import { ApiFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BearerAuthGuard } from '../auth/bearer/bearer-auth.guard';
-import { CurrentPrincipal, Principal } from '../auth/bearer/principal';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from '../access/principal';
 import { clientInfo } from '../auth/client-info';
 import { setRefreshCookie } from '../auth/refresh-cookie';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { OnRouteSend } from '../http/declared-route-hooks';
 import { AuthorizeUrlDto, LinkOAuthDto, OAuthAccountDto, OAuthProviderDto } from './dto/oauth.dto';
+import { OAuthMetrics } from './oauth.metrics';
 import { OAuthAccountView } from './oauth.repository';
 import { OAuthOutcome, OAuthService } from './oauth.service';
 import { OAuthCallbackGuard } from './passport/oauth-callback.guard';
@@ -69,6 +71,7 @@ export class OAuthController {
 
   @Get(':provider/callback')
   @UseGuards(OAuthCallbackGuard)
+  @OnRouteSend(OAuthMetrics, (metrics) => metrics.countCallback)
   @Redirect()
   @ApiFoundResponse({
     description: 'To the redirect_uri given at authorize, with the refresh_token cookie set (sign-in)',

@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { MetricsService } from '@app/metrics';
 import type { FastifyReply } from 'fastify';
 import { Counter } from 'prom-client';
 import { REFRESH_COOKIE } from '../auth/refresh-cookie';
-import { addHookToRoute } from '../bootstrap/route-hooks';
+import type { OnSendHook } from '../http/route-hooks';
 import { errorCode, outcome } from '../observability/answer-outcome';
 import { OAuthProvidersRegistry } from './providers/oauth-providers.registry';
 
-const CALLBACK_ROUTE = '/api/v1/auth/oauth/:provider/callback';
 const KNOWN_ERRORS = Object.fromEntries(
   ['invalid_oauth_state', 'oauth_error', 'email_taken', 'account_already_linked', 'unknown_provider'].map(
     (code) => [code, code],
@@ -16,8 +14,8 @@ const KNOWN_ERRORS = Object.fromEntries(
 );
 
 /**
- * OAuth callbacks by provider and result, counted from their answers by an onSend hook on the
- * callback route only. Sign-ins are logins that auth_logins_total (password logins) does not see,
+ * OAuth callbacks by provider and result, counted from their answers by an onSend hook declared on
+ * the callback route only (@OnRouteSend on OAuthController.callback). Sign-ins are logins that auth_logins_total (password logins) does not see,
  * and a provider that is misconfigured or unreachable shows here as `oauth_error` before users
  * report it. Providers that are not configured are counted as `unknown`: label values stay bounded.
  */
@@ -25,28 +23,26 @@ const KNOWN_ERRORS = Object.fromEntries(
 export class OAuthMetrics {
   readonly callbacks: Counter<'provider' | 'result'>;
 
-  constructor(metrics: MetricsService, adapterHost: HttpAdapterHost, providers: OAuthProvidersRegistry) {
+  constructor(
+    metrics: MetricsService,
+    private readonly providers: OAuthProvidersRegistry,
+  ) {
     this.callbacks = new Counter({
       name: `${metrics.options.prefix}oauth_callbacks_total`,
       help: 'OAuth callbacks by provider and result (signed_in, linked, or the error code)',
       labelNames: ['provider', 'result'],
       registers: [metrics.registry],
     });
-    // fastify calls onRoute as Nest adds the routes, after the providers are built: so, here.
-    addHookToRoute(
-      adapterHost.httpAdapter?.getInstance(),
-      { method: 'GET', url: CALLBACK_ROUTE },
-      'onSend',
-      (request, reply, payload, done) => {
-        const provider = (request.params as { provider?: string }).provider ?? '';
-        this.callbacks.inc({
-          provider: providers.has(provider) ? provider : 'unknown',
-          result: callbackResult(reply, payload),
-        });
-        done(null, payload);
-      },
-    );
   }
+
+  readonly countCallback: OnSendHook = (request, reply, payload, done) => {
+    const provider = (request.params as { provider?: string }).provider ?? '';
+    this.callbacks.inc({
+      provider: this.providers.has(provider) ? provider : 'unknown',
+      result: callbackResult(reply, payload),
+    });
+    done(null, payload);
+  };
 }
 
 function callbackResult(reply: FastifyReply, payload: unknown): string {

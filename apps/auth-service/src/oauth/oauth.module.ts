@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
@@ -12,7 +13,7 @@ import { ProviderTokenCipher } from './provider-token.cipher';
 
 /** Sign-in with OpenID Connect providers and GitHub; linking and unlinking provider accounts. */
 @Module({
-  imports: [UsersModule, SessionsModule, SecretsModule],
+  imports: [AccessModule, UsersModule, SessionsModule, SecretsModule],
   controllers: [OAuthController],
   providers: [
     OAuthProvidersRegistry,

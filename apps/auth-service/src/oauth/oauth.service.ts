@@ -8,6 +8,7 @@ import { UsersRepository } from '../users/users.repository';
 import { NewOAuthAccount, OAuthAccountView, OAuthRepository } from './oauth.repository';
 import { oauthError, ProviderIdentity, ProviderTokens } from './providers/oauth-provider.client';
 import { OAuthProvidersRegistry } from './providers/oauth-providers.registry';
+import { apiPath } from '../http/api-prefix';
 import { ProviderTokenCipher } from './provider-token.cipher';
 
 /** What the provider's answer proved, once state, code and ID token all checked out. */
@@ -207,7 +208,7 @@ export class OAuthService {
 
   /** This service's callback for the provider, as registered with it: `{APP_URL}/api/v1/auth/oauth/{id}/callback`. */
   callbackUrl(providerId: string): string {
-    return `${this.config.http.appUrl}/api/v1/auth/oauth/${providerId}/callback`;
+    return this.config.http.appUrl + apiPath(`auth/oauth/${providerId}/callback`);
   }
 
   private async accountRow(callback: VerifiedCallback): Promise<NewOAuthAccount> {

@@ -129,7 +129,7 @@ export function requestIdFor(raw: { headers: Record<string, string | string[] | 
 
 /**
  * One access-log line per request (no headers, no bodies, no query values), written by the
- * service's single onResponse hook (bootstrap/create-app.ts).
+ * service's single onResponse hook (create-app.ts).
  */
 export function accessLogger(logger: Logger): (request: FastifyRequest, reply: FastifyReply) => void {
   const info = logger.isLevelEnabled('info');

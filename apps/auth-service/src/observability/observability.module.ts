@@ -1,9 +1,10 @@
-import { Global, Module } from '@nestjs/common';
-import { SessionsModule } from '../sessions/sessions.module';
+import { Module } from '@nestjs/common';
 import { CacheDatabaseMetrics } from './cache-database.metrics';
-import { OpsMetrics } from './ops.metrics';
+import { CacheStoreMetrics } from './cache-store.metrics';
 
-/** Global: feature modules record their series on OpsMetrics without importing this module. */
-@Global()
-@Module({ imports: [SessionsModule], providers: [CacheDatabaseMetrics, OpsMetrics], exports: [OpsMetrics] })
+/**
+ * The series of the shared infrastructure (cache, database, Redis). Each feature owns its own
+ * series (sessions.metrics.ts, auth.metrics.ts, rate-limit.metrics.ts, …).
+ */
+@Module({ providers: [CacheDatabaseMetrics, CacheStoreMetrics] })
 export class ObservabilityModule {}

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { Type } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { RATE_LIMITS, RouteLimit } from './rate-limit.metadata';
 import { REQUEST_LIMIT_KEY } from './rate-limit.definitions';
@@ -13,6 +14,13 @@ import { bodyEmail, clientIp } from './request-keys';
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  /** Acts only on routes with @RateLimit: an answer from memory elsewhere skips nothing (RouteScoped). */
+  static appliesTo(handler: object, controller: Type): boolean {
+    const names = (Reflect.getMetadata(RATE_LIMITS, handler) ??
+      Reflect.getMetadata(RATE_LIMITS, controller)) as RouteLimit[] | undefined;
+    return (names?.length ?? 0) > 0;
+  }
+
   constructor(
     private readonly reflector: Reflector,
     private readonly limits: RateLimitService,

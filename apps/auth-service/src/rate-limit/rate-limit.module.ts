@@ -1,14 +1,20 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { LoginOutcomeInterceptor } from './login-outcome.interceptor';
 import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitMetrics } from './rate-limit.metrics';
 import { RateLimitService } from './rate-limit.service';
 
 /** Rate limits and login lockout (see rate-limit.definitions.ts); RATE_LIMIT_ENABLED=false turns them off. */
-// Global: the routes that @RateLimit('login_lockout') marks, in any module, get the interceptor.
-@Global()
+// Imported by the modules whose routes name a limit: @RateLimit('login_lockout') puts the
+// interceptor on a route, and Nest builds it in that route's module.
 @Module({
-  providers: [RateLimitService, { provide: APP_GUARD, useClass: RateLimitGuard }, LoginOutcomeInterceptor],
+  providers: [
+    RateLimitService,
+    RateLimitMetrics,
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    LoginOutcomeInterceptor,
+  ],
   // The interceptor is put on the login route by @RateLimit('login_lockout').
   exports: [RateLimitService, LoginOutcomeInterceptor],
 })

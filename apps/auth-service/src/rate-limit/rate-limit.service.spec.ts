@@ -5,6 +5,7 @@ import { RedisService } from '@app/redis';
 import { ApiError } from '../common/api-error';
 import { loadConfig } from '../config/app-config';
 import { lockoutSeconds } from './rate-limit.definitions';
+import { RateLimitMetrics } from './rate-limit.metrics';
 import { accountKey, RateLimitService } from './rate-limit.service';
 
 function service(env: Record<string, string> = {}) {
@@ -19,8 +20,7 @@ function service(env: Record<string, string> = {}) {
   });
   const metrics = { options: { prefix: 'auth_' }, registry: new Registry() } as unknown as MetricsService;
   const redis = { client: undefined } as unknown as RedisService; // no Redis: the in-process limiters
-  const limits = new RateLimitService(config, redis, metrics);
-  limits.onApplicationBootstrap();
+  const limits = new RateLimitService(config, redis, new RateLimitMetrics(metrics));
   return { limits, metrics };
 }
 

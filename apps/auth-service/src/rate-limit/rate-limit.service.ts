@@ -1,9 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { CIRCUIT_GAUGE_VALUE, CircuitBreaker, CircuitState } from '@app/cache';
-import { MetricsService } from '@app/metrics';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CircuitBreaker, CircuitState } from '@app/cache';
 import { RedisService } from '@app/redis';
 import { createHash } from 'node:crypto';
-import { Counter, Gauge } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, AppConfig, REDIS_CIRCUIT } from '../config/app-config';
@@ -18,6 +16,7 @@ import {
   RequestLimit,
   requestLimitRates,
 } from './rate-limit.definitions';
+import { RateLimitMetrics } from './rate-limit.metrics';
 
 /** A rate-limit refusal: 429 `too_many_requests` with `Retry-After` in whole seconds. */
 export function tooManyRequests(msBeforeNext: number, what = 'Too many requests'): ApiError {
@@ -40,7 +39,7 @@ export function accountKey(normalizedEmail: string): string {
  * refusal is counted, per limit.
  */
 @Injectable()
-export class RateLimitService implements OnApplicationBootstrap {
+export class RateLimitService {
   private readonly logger = new Logger('RateLimit');
   private readonly settings: RateLimitSettings;
   private readonly requests: Record<RequestLimit, Limiter>;
@@ -60,14 +59,14 @@ export class RateLimitService implements OnApplicationBootstrap {
     (state, from) => this.circuitChanged(state, from),
   );
   private readonly counts = new Map<LimitName, number>();
-  private counter?: Counter<'limit'>;
   private lastErrorLog = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly redis: RedisService,
-    private readonly metrics: MetricsService,
+    private readonly metrics: RateLimitMetrics,
   ) {
+    metrics.watch(this.breaker);
     this.settings = config.rateLimit;
     const prefix = `${config.cache.keyPrefix}:rl`;
     const make = (name: string, points: number, duration: number, blockDuration = 0) =>
@@ -88,25 +87,6 @@ export class RateLimitService implements OnApplicationBootstrap {
       this.settings.loginAccountBlockSeconds,
     );
     this.knownClients = make('login_known', 1, KNOWN_CLIENT_SECONDS);
-  }
-
-  onApplicationBootstrap(): void {
-    this.counter = new Counter({
-      name: `${this.metrics.options.prefix}rate_limit_rejections_total`,
-      help: 'Requests refused with 429 by a rate limit, by limit',
-      labelNames: ['limit'],
-      registers: [this.metrics.registry],
-    });
-    for (const [limit, n] of this.counts) this.counter.inc({ limit }, n);
-    const breaker = this.breaker;
-    new Gauge({
-      name: `${this.metrics.options.prefix}rate_limit_circuit_state`,
-      help: "Circuit in front of the rate limits' Redis: 0 closed, 1 half-open, 2 open (in-process limits)",
-      registers: [this.metrics.registry],
-      collect() {
-        this.set(CIRCUIT_GAUGE_VALUE[breaker.state]);
-      },
-    });
   }
 
   get enabled(): boolean {
@@ -208,7 +188,7 @@ export class RateLimitService implements OnApplicationBootstrap {
 
   private reject(limit: LimitName, msBeforeNext: number, what?: string): ApiError {
     this.counts.set(limit, (this.counts.get(limit) ?? 0) + 1);
-    this.counter?.inc({ limit });
+    this.metrics.rejected(limit);
     return tooManyRequests(msBeforeNext, what);
   }
 

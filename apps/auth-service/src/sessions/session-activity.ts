@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { OpsMetrics } from '../observability/ops.metrics';
+import { SessionsMetrics } from './sessions.metrics';
 import { SessionsRepository } from './sessions.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,7 +37,7 @@ export class SessionActivity implements OnModuleInit, OnModuleDestroy, BeforeApp
   constructor(
     private readonly cache: CacheService,
     private readonly sessions: SessionsRepository,
-    private readonly metrics: OpsMetrics,
+    private readonly metrics: SessionsMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.key = cache.keys.writeBehind('session-activity');

@@ -1,16 +1,30 @@
 import { Module } from '@nestjs/common';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
-import { SessionsController } from './sessions.controller';
 import { SessionActivity } from './session-activity';
+import { REVOCATION_LISTENERS, RevocationListener, SessionRevoker } from './session-revoker';
 import { SessionStateCache } from './session-state.cache';
+import { SessionsMetrics } from './sessions.metrics';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
+/** Sessions: their rows and cache entries, rotation, revocation (SessionRevoker only) and activity. */
 @Module({
   imports: [UsersModule, TokensModule],
-  controllers: [SessionsController],
-  providers: [SessionsRepository, SessionsService, SessionStateCache, SessionActivity],
-  exports: [SessionsRepository, SessionsService, SessionStateCache, SessionActivity],
+  providers: [
+    SessionsRepository,
+    SessionsService,
+    SessionStateCache,
+    SessionActivity,
+    SessionRevoker,
+    SessionsMetrics,
+    // Told of every committed revocation, in this order.
+    {
+      provide: REVOCATION_LISTENERS,
+      useFactory: (metrics: SessionsMetrics): RevocationListener[] => [metrics],
+      inject: [SessionsMetrics],
+    },
+  ],
+  exports: [SessionsRepository, SessionsService, SessionStateCache, SessionActivity, SessionRevoker],
 })
 export class SessionsModule {}

@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
 import { CacheService } from '@app/cache';
 import { PrismaService } from '@app/database';
 import { PublicUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
 import { SessionStateCache } from './session-state.cache';
-
-export type RevocationReason =
-  'logout' | 'logout_all' | 'session_deleted' | 'password_change' | 'password_reset' | 'refresh_token_reused';
 
 /** What a request needs to know about its session to accept an access token. */
 export interface SessionState {
@@ -38,9 +34,6 @@ export const sessionStateSelect = { id: true, userId: true, expiresAt: true, rev
 
 @Injectable()
 export class SessionsRepository {
-  /** Reports revocations (for metrics): how many sessions one call revoked, and why. */
-  readonly revocations = new EventEmitter<{ revoked: [{ reason: RevocationReason; count: number }] }>();
-
   constructor(
     private readonly prisma: PrismaService,
     private readonly cache: CacheService,
@@ -109,30 +102,6 @@ export class SessionsRepository {
       select: { sessionId: true },
     });
     return row?.sessionId ?? null;
-  }
-
-  /** True when the session existed, was active and is now revoked. */
-  async revoke(id: string, reason: RevocationReason, userId?: string): Promise<boolean> {
-    const revoked = await this.prisma.session.updateManyAndReturn({
-      where: { id, revokedAt: null, ...(userId ? { userId } : {}) },
-      data: { revokedAt: new Date(), revokedReason: reason },
-      select: sessionStateSelect,
-    });
-    await this.stateCache.write(revoked);
-    if (revoked.length > 0) this.revocations.emit('revoked', { reason, count: revoked.length });
-    return revoked.length === 1;
-  }
-
-  /** Revokes every active session of the user (but `exceptId`), returning the ids revoked. */
-  async revokeAllForUser(userId: string, reason: RevocationReason, exceptId?: string): Promise<string[]> {
-    const revoked = await this.prisma.session.updateManyAndReturn({
-      where: { userId, revokedAt: null, ...(exceptId ? { id: { not: exceptId } } : {}) },
-      data: { revokedAt: new Date(), revokedReason: reason },
-      select: sessionStateSelect,
-    });
-    await this.stateCache.write(revoked);
-    if (revoked.length > 0) this.revocations.emit('revoked', { reason, count: revoked.length });
-    return revoked.map((s) => s.id);
   }
 
   /** The ids of sessions active within `sinceMs`, most recent first (cache warming). */

@@ -5,7 +5,8 @@ import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { PublicUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
-import { RevocationReason, SessionsRepository } from './sessions.repository';
+import { RevocationReason, SessionRevoker } from './session-revoker';
+import { SessionsRepository } from './sessions.repository';
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -35,6 +36,7 @@ export interface SessionListItem {
 export class SessionsService {
   constructor(
     private readonly sessions: SessionsRepository,
+    private readonly revoker: SessionRevoker,
     private readonly users: UsersRepository,
     private readonly accessTokens: AccessTokenService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -60,7 +62,7 @@ export class SessionsService {
     if (!session) {
       const reusedSessionId = await this.sessions.getSessionIdByRotatedToken(oldHash);
       if (reusedSessionId) {
-        await this.sessions.revoke(reusedSessionId, 'refresh_token_reused');
+        await this.revoker.revoke({ sessionId: reusedSessionId }, 'refresh_token_reused');
         throw new ApiError(
           'refresh_token_reused',
           'This refresh token was already used; the session has been revoked',
@@ -79,18 +81,19 @@ export class SessionsService {
   }
 
   async revoke(sessionId: string, reason: RevocationReason): Promise<void> {
-    await this.sessions.revoke(sessionId, reason);
+    await this.revoker.revoke({ sessionId }, reason);
   }
 
   /** Another user's session answers exactly like a missing one. */
   async revokeOwn(userId: string, sessionId: string): Promise<void> {
-    if (!(await this.sessions.revoke(sessionId, 'session_deleted', userId))) {
+    const revoked = await this.revoker.revoke({ sessionId, userId }, 'session_deleted');
+    if (revoked.length === 0) {
       throw new ApiError('session_not_found', 'No such session');
     }
   }
 
   async revokeAll(userId: string, reason: RevocationReason, exceptSessionId?: string): Promise<void> {
-    await this.sessions.revokeAllForUser(userId, reason, exceptSessionId);
+    await this.revoker.revoke({ userId, exceptSessionId }, reason);
   }
 
   private async tokenResponse(

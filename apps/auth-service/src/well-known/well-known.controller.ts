@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CacheResponse } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { apiPath } from '../http/api-prefix';
 import { SigningKeysService, SUPPORTED_ALGORITHMS } from '../tokens/signing-keys.service';
 
 @ApiTags('discovery')
@@ -28,11 +29,11 @@ export class WellKnownController {
     return {
       issuer: this.config.jwt.issuer,
       jwks_uri: `${base}/.well-known/jwks.json`,
-      introspection_endpoint: `${base}/api/v1/auth/introspect`,
+      introspection_endpoint: base + apiPath('auth/introspect'),
       introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
-      token_endpoint: `${base}/api/v1/auth/login`,
-      userinfo_endpoint: `${base}/api/v1/auth/me`,
-      revocation_endpoint: `${base}/api/v1/auth/logout`,
+      token_endpoint: base + apiPath('auth/login'),
+      userinfo_endpoint: base + apiPath('auth/me'),
+      revocation_endpoint: base + apiPath('auth/logout'),
       response_types_supported: ['code'],
       grant_types_supported: ['password', 'refresh_token', 'authorization_code'],
       subject_types_supported: ['public'],

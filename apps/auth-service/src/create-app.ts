@@ -4,14 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { sharedJson } from '@app/cache';
 import { MetricsService } from '@app/metrics';
-import { AppModule } from '../app.module';
-import { AppConfig } from '../config/app-config';
-import { createRootLogger, PinoNestLogger, accessLogger, requestIdFor } from '../observability/logging';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { API_PREFIX } from './http/api-prefix';
+import { createRootLogger, PinoNestLogger, accessLogger, requestIdFor } from './observability/logging';
 import type { DestinationStream } from 'pino';
-import { registerInputLimits } from './input-limits.hook';
-import { registerMediaTypeCheck } from './media-type.hook';
-import { setupOpenApi } from './openapi';
-import { clientErrorHandler, MAX_HEADER_BYTES, registerSecurityHeaders } from './security';
+import { registerInputLimits } from './bootstrap/input-limits.hook';
+import { registerMediaTypeCheck } from './bootstrap/media-type.hook';
+import { setupOpenApi } from './bootstrap/openapi';
+import { clientErrorHandler, MAX_HEADER_BYTES, registerSecurityHeaders } from './bootstrap/security';
 
 /** Auth bodies are tiny; anything larger is refused before it is parsed (413). */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -57,7 +58,7 @@ export async function createApp(
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: config.http.corsOrigins, credentials: true });
   }
-  app.setGlobalPrefix('api/v1', {
+  app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/{*path}', method: RequestMethod.ALL },
       { path: 'metrics', method: RequestMethod.ALL },

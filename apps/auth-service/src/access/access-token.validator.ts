@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { SessionsRepository, SessionState } from '../../sessions/sessions.repository';
-import { AccessTokenClaims, AccessTokenService } from '../../tokens/access-token.service';
-import { PublicUser } from '../../users/public-user';
+import { SessionsRepository, SessionState } from '../sessions/sessions.repository';
+import { AccessTokenClaims, AccessTokenService } from '../tokens/access-token.service';
+import { PublicUser } from '../users/public-user';
 
 export interface ValidatedToken {
   claims: AccessTokenClaims;

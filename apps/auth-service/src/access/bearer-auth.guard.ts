@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { invalidToken } from '../../common/api-error';
-import type { SessionActivity } from '../../sessions/session-activity';
+import { invalidToken } from '../common/api-error';
+import type { SessionActivity } from '../sessions/session-activity';
 import { BEARER_ACTIVITY } from './bearer-activity';
 import { AccessTokenValidator } from './access-token.validator';
 import { bearerToken } from './bearer-token';

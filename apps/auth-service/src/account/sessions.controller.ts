@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { BearerAuthGuard } from '../auth/bearer/bearer-auth.guard';
-import { CurrentPrincipal, Principal } from '../auth/bearer/principal';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from '../access/principal';
 import { ApiError } from '../common/api-error';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
-import { SessionListItem, SessionsService } from './sessions.service';
+import { SessionListItem, SessionsService } from '../sessions/sessions.service';
 
 function notFound(): ApiError {
   return new ApiError('session_not_found', 'No such session');

@@ -1,14 +1,14 @@
 import { Body, Controller, Get, Patch, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { BearerAuthGuard } from '../auth/bearer/bearer-auth.guard';
-import { CurrentPrincipal, Principal } from '../auth/bearer/principal';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import { CurrentPrincipal, Principal } from '../access/principal';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
-import { ProfileDto, UpdateProfileDto } from './dto/profile.dto';
-import { PublicUserDto } from './dto/public-user.dto';
-import { UpdateUserDto } from './dto/update-user.dto';
-import { ProfileView } from './profiles.repository';
-import { PublicUser } from './public-user';
-import { UsersService } from './users.service';
+import { ProfileDto, UpdateProfileDto } from '../users/dto/profile.dto';
+import { PublicUserDto } from '../users/dto/public-user.dto';
+import { UpdateUserDto } from '../users/dto/update-user.dto';
+import { ProfileView } from '../users/profiles.repository';
+import { PublicUser } from '../users/public-user';
+import { UsersService } from '../users/users.service';
 
 @ApiTags('users')
 @ApiBearer()

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { AccessTokenClaims } from '../../tokens/access-token.service';
-import type { PublicUser } from '../../users/public-user';
+import type { AccessTokenClaims } from '../tokens/access-token.service';
+import type { PublicUser } from '../users/public-user';
 
 /** Who is calling: set on the request by the bearer guard after the token and its session checked out. */
 export interface Principal {

@@ -6,7 +6,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 
-type HookName = 'onRequest' | 'preValidation' | 'preHandler';
+export type HookName = 'onRequest' | 'preValidation' | 'preHandler';
 export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 export type OnSendHook = (
   request: FastifyRequest,
@@ -30,32 +30,8 @@ export function addBodyRouteHook(fastify: FastifyInstance, name: HookName, hook:
   });
 }
 
-/** Adds a hook to one route (its method and full URL), as Nest adds it: call before the routes are added. */
-export function addHookToRoute(
-  fastify: FastifyInstance | undefined,
-  route: { method: string; url: string },
-  name: HookName,
-  hook: RouteHook,
-): void;
-export function addHookToRoute(
-  fastify: FastifyInstance | undefined,
-  route: { method: string; url: string },
-  name: 'onSend',
-  hook: OnSendHook,
-): void;
-export function addHookToRoute(
-  fastify: FastifyInstance | undefined,
-  route: { method: string; url: string },
-  name: HookName | 'onSend',
-  hook: RouteHook | OnSendHook,
-): void {
-  fastify?.addHook('onRoute', (added: RouteOptions) => {
-    if (added.url === route.url && added.method === route.method) appendRouteHook(added, name, hook);
-  });
-}
-
 /** Appends a hook to one route's own hooks of that name (fastify takes one function or a list). */
-function appendRouteHook(route: RouteOptions, name: HookName | 'onSend', hook: unknown): void {
+export function appendRouteHook(route: RouteOptions, name: HookName | 'onSend', hook: unknown): void {
   const hooks = route as unknown as Record<string, unknown>;
   const existing = hooks[name];
   hooks[name] = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), hook];

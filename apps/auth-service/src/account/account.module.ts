@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { SessionsController } from './sessions.controller';
+import { UsersController } from './users.controller';
+
+/**
+ * The signed-in caller's own account: profile (/users/me…) and sessions (/auth/sessions…). Apart
+ * from users/ and sessions/ because access/ reads those two: their routes, which need access/,
+ * would otherwise close an import cycle.
+ */
+@Module({
+  imports: [AccessModule, UsersModule, SessionsModule],
+  controllers: [UsersController, SessionsController],
+})
+export class AccountModule {}
