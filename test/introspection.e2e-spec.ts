@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { RateLimitService } from '../apps/auth-service/src/rate-limit/rate-limit.service';
 import { expectError, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
@@ -259,6 +261,35 @@ describe('introspection: POST /auth/introspect (RFC 7662)', () => {
       });
       expectError(res, 415, 'unsupported_media_type');
     });
+  });
+
+  it('with rate limits on, a request the answer from memory leaves to the guard reads the limit once', async () => {
+    const limited = await startInstance({
+      RATE_LIMIT_ENABLED: 'true',
+      // Its own counters: other suites' limited instances count this IP too.
+      CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_once_${randomBytes(3).toString('hex')}`,
+    });
+    try {
+      const overLimit = jest.spyOn(limited.app.get(RateLimitService), 'overLimit');
+      const user = await UserFactory.register(limited.http);
+      // A token this instance never verified, then a wrong secret: both go on to the guard.
+      const first = await limited.http.post(
+        INTROSPECT,
+        { token: user.tokens.accessToken },
+        { headers: { authorization: GOOD_CLIENT } },
+      );
+      expect(first.body.active).toBe(true);
+      expect(overLimit).toHaveBeenCalledTimes(1);
+      const guess = await limited.http.post(
+        INTROSPECT,
+        { token: user.tokens.accessToken },
+        { headers: { authorization: basic(INTROSPECTION_CLIENT.id, 'guess') } },
+      );
+      expectError(guess, 401, 'invalid_client');
+      expect(overLimit).toHaveBeenCalledTimes(2);
+    } finally {
+      await limited.close();
+    }
   });
 });
 

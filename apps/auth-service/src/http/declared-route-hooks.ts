@@ -32,7 +32,7 @@ export type DeclaredRouteHook =
   | { kind: 'answer-from-memory'; type: FastPathType }
   | { kind: 'on-send'; type: Type; hook: (instance: never) => OnSendHook };
 
-export const ROUTE_HOOKS = Symbol('ROUTE_HOOKS');
+const ROUTE_HOOKS = Symbol('ROUTE_HOOKS');
 
 function declare(hook: DeclaredRouteHook): MethodDecorator {
   return (_target, _key, descriptor) => {

@@ -206,7 +206,7 @@ export class OAuthService {
     return this.config.http.cookieSecure;
   }
 
-  /** This service's callback for the provider, as registered with it: `{APP_URL}/api/v1/auth/oauth/{id}/callback`. */
+  /** This service's callback for the provider, as registered with it: `{APP_URL}/{API_PREFIX}/auth/oauth/{id}/callback`. */
   callbackUrl(providerId: string): string {
     return this.config.http.appUrl + apiPath(`auth/oauth/${providerId}/callback`);
   }

@@ -25,6 +25,6 @@ import { SessionsService } from './sessions.service';
       inject: [SessionsMetrics],
     },
   ],
-  exports: [SessionsRepository, SessionsService, SessionStateCache, SessionActivity, SessionRevoker],
+  exports: [SessionsRepository, SessionsService, SessionActivity, SessionRevoker],
 })
 export class SessionsModule {}

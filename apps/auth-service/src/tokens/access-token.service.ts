@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { SigningKeysService, SUPPORTED_ALGORITHMS } from './signing-keys.service';
+import { SigningKeysService } from './signing-keys.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 export interface AccessTokenClaims {
@@ -89,8 +89,6 @@ export class AccessTokenService {
       throw error;
     }
   }
-
-  static readonly algorithms = SUPPORTED_ALGORITHMS;
 }
 
 function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
