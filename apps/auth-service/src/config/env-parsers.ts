@@ -12,34 +12,26 @@ export const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
 
-export const int = (fallback: number, min: number, max: number) =>
+/** A number within [min, max], whole when `integer`; `fallback` when unset. */
+const numberIn = (fallback: number, min: number, max: number, integer: boolean) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
+      if (!(integer ? Number.isInteger(n) : Number.isFinite(n)) || n < min || n > max) {
+        const what = integer ? 'an integer' : 'a number';
+        ctx.addIssue({ code: 'custom', message: `must be ${what} from ${min} to ${max}` });
         return z.NEVER;
       }
       return n;
     });
 
+export const int = (fallback: number, min: number, max: number) => numberIn(fallback, min, max, true);
+
 /** A decimal number within [min, max] (cache health thresholds). */
-export const decimal = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+export const decimal = (fallback: number, min: number, max: number) => numberIn(fallback, min, max, false);
 
 /** The trimmed, non-empty items of a comma list. */
 export function commaList(value: string | undefined): string[] {
