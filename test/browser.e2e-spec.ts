@@ -263,6 +263,15 @@ describe('browser: the example frontend in headless Chromium', () => {
     expect(await tab.textContent('#email-state')).toBe('email not verified');
     expect(await tab.isVisible('#resend-verification')).toBe(true);
 
+    await mail.waitFor(email, /confirm your email/i);
+    await tab.click('#resend-verification');
+    expect(await waitForState('verification-sent', tab)).toBe(
+      `A new verification email is on its way to ${email}`,
+    );
+    for (let tries = 0; mail.countTo(email, /confirm your email/i) < 2; tries++) {
+      if (tries > 50) throw new Error('the resent verification mail never came');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const link = linkIn(await mail.waitFor(email, /confirm your email/i), '/verify-email');
     expect(link.startsWith(`${allowedOrigin}/verify-email?token=`)).toBe(true);
     await tab.goto(link);
@@ -328,6 +337,34 @@ describe('browser: the example frontend in headless Chromium', () => {
     await visit(tab);
     await waitForState('signed-out', tab);
     expect(await logInIn(tab, user)).toMatch(/^Login failed \(401 invalid_credentials\)/);
+    expect(await logInIn(tab, { email: user.email, password: newPassword })).toBe(
+      `Logged in: signed in as ${user.email}`,
+    );
+  });
+
+  it('account: the name saved; a wrong current password refused without a refresh, the right one changes it', async () => {
+    const { page: tab } = await newDevice();
+    const user = await registerIn(tab);
+    await tab.fill('#profile-name', 'Grace Hopper');
+    expect(await statusAfter(tab, () => tab.click('#save-profile'))).toBe('Profile saved');
+    expect(JSON.parse((await tab.textContent('#user')) ?? '{}')).toMatchObject({ name: 'Grace Hopper' });
+
+    const calls = answersTo(tab, '/auth/password/change', '/auth/refresh');
+    const newPassword = strongPassword();
+    await tab.fill('#current-password', `${user.password}-wrong`);
+    await tab.fill('#new-password', newPassword);
+    expect(await statusAfter(tab, () => tab.click('#change-password'))).toMatch(
+      /^Password change failed \(401 invalid_credentials\)/,
+    );
+    // A 401 about the request, not the token: no refresh, no retry.
+    expect(calls).toEqual(['/auth/password/change 401']);
+    await tab.fill('#current-password', user.password);
+    await tab.fill('#new-password', newPassword);
+    expect(await statusAfter(tab, () => tab.click('#change-password'))).toBe(
+      'Password changed: every other session was signed out',
+    );
+    await tab.click('#logout');
+    await waitForState('signed-out', tab);
     expect(await logInIn(tab, { email: user.email, password: newPassword })).toBe(
       `Logged in: signed in as ${user.email}`,
     );
