@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // The example frontend runs in the browser (its own tsconfig, lib DOM).
+    files: ['apps/example-frontend/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

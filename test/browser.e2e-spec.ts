@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { Client } from 'pg';
-import { BrowserContext, chromium, Page } from 'playwright-core';
-import { strongPassword, uniqueEmail } from './support/factories';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { strongPassword, uniqueEmail, UserFactory } from './support/factories';
+import { buildFrontend, FrontendServer } from './support/frontend-server';
 import { Instance, startInstance } from './support/instance';
+import { MailSink, SentMail } from './support/mail-sink';
+import { TestOpenIdProvider } from './support/oidc-provider';
 
 jest.setTimeout(60_000);
 
@@ -22,25 +22,17 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const FRONTEND_DIR = join(__dirname, '../apps/example-frontend');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
+/** The shortest lifetime the service accepts: the token rules below play out in seconds. */
+const ACCESS_TTL_SECONDS = 30;
+/** The service verifies `exp` with this much tolerance (access-token.service.ts). */
+const CLOCK_SKEW_SECONDS = 5;
+const OAUTH_CLIENTS = { acme: { id: 'browser-acme', secret: 'browser-acme-secret-0123456789abcdef' } };
 
-/** The example frontend, served as static files from its own origin (another port). */
-function serveFrontend(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-    const file = join(FRONTEND_DIR, path);
-    if (!file.startsWith(FRONTEND_DIR) || !existsSync(file) || !TYPES[extname(file)]) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+/** The link to `path` a mail carries (verification, reset). */
+function linkIn(mail: SentMail, path: string): string {
+  const link = new RegExp(`https?://\\S+${path}\\?token=[A-Za-z0-9_-]+`).exec(mail.text)?.[0];
+  if (!link) throw new Error(`No ${path} link in mail: ${mail.text}`);
+  return link;
 }
 
 /**
@@ -51,17 +43,29 @@ function serveFrontend(): Promise<Server> {
  * back with SameSite=Strict: deploy the frontend and the service under one registrable domain
  * (app.example.com + auth.example.com). The refused page is `http://127.0.0.1:F`: another origin,
  * not in CORS_ORIGINS.
+ *
+ * The frontend is Vite's build, served with index.html for every route and /api/ forwarded to the
+ * instance (test/support/frontend-server.ts). Pages opened without `?api=` talk to their own
+ * origin, as behind a reverse proxy; APP_URL is the frontend's origin, so the emails' links and
+ * the OAuth callback come back through it.
  */
 describe('browser: the example frontend in headless Chromium', () => {
   let auth: Instance;
-  let frontend: Server;
+  let frontend: FrontendServer;
+  let builtDir: string;
+  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let profileDir: string;
   let db: Client;
+  let mail: MailSink;
+  let op: TestOpenIdProvider;
   let apiUrl: string;
   let allowedOrigin: string;
   let refusedOrigin: string;
+  /** Every context a test opened ("devices"), closed after it. */
+  const devices: BrowserContext[] = [];
+  /** Content-Security-Policy complaints of any page: the built pages run under their own policy. */
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -70,36 +74,105 @@ describe('browser: the example frontend in headless Chromium', () => {
           '(`apt-get install -y chromium`, done by .ci/run), or set CHROMIUM_PATH.',
       );
     }
-    frontend = await serveFrontend();
-    const port = (frontend.address() as AddressInfo).port;
-    allowedOrigin = `http://localhost:${port}`;
-    refusedOrigin = `http://127.0.0.1:${port}`;
-    auth = await startInstance({ CORS_ORIGINS: allowedOrigin, COOKIE_SECURE: 'false' });
-    apiUrl = auth.url.replace('127.0.0.1', 'localhost');
-    profileDir = mkdtempSync(join(tmpdir(), 'auth-e2e-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
+    // oidc-provider announces its development-only interactions; they are the point here.
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(console, 'info').mockImplementation(() => undefined);
+    builtDir = await buildFrontend();
+    frontend = await FrontendServer.start(builtDir);
+    allowedOrigin = `http://localhost:${frontend.port}`;
+    refusedOrigin = `http://127.0.0.1:${frontend.port}`;
+    op = await TestOpenIdProvider.start(allowedOrigin, OAUTH_CLIENTS);
+    mail = await MailSink.start();
+    auth = await startInstance({
+      CORS_ORIGINS: allowedOrigin,
+      COOKIE_SECURE: 'false',
+      APP_URL: allowedOrigin,
+      SMTP_URL: mail.url,
+      JWT_ACCESS_TTL: String(ACCESS_TTL_SECONDS),
+      OAUTH_PROVIDERS: 'acme',
+      OAUTH_ACME_ISSUER: op.issuer,
+      OAUTH_ACME_NAME: 'Acme ID',
+      OAUTH_ACME_CLIENT_ID: OAUTH_CLIENTS.acme.id,
+      OAUTH_ACME_CLIENT_SECRET: OAUTH_CLIENTS.acme.secret,
+      OAUTH_ALLOWED_REDIRECTS: `${allowedOrigin}/oauth/done`,
     });
-    page = context.pages()[0] ?? (await context.newPage());
+    frontend.upstream = auth.url;
+    apiUrl = auth.url.replace('127.0.0.1', 'localhost');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    ({ context, page } = await newDevice());
     db = new Client({ connectionString: process.env.E2E_DATABASE_URL });
     await db.connect();
   });
+  afterEach(async () => {
+    await Promise.all(devices.splice(1).map((device) => device.close()));
+    expect(cspViolations.splice(0)).toEqual([]);
+  });
   afterAll(async () => {
-    await context?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await browser?.close();
     await db?.end();
     await auth?.close();
-    await new Promise((r) => (frontend ? frontend.close(r) : r(undefined)));
+    await mail?.stop();
+    await op?.stop();
+    await frontend?.close();
+    if (builtDir) rmSync(builtDir, { recursive: true, force: true });
+    jest.restoreAllMocks();
   });
 
+  /** A browser context of its own: its own cookie jar, as another device. */
+  async function newDevice(): Promise<{ context: BrowserContext; page: Page }> {
+    const device = await browser.newContext();
+    devices.push(device);
+    device.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+    return { context: device, page: await device.newPage() };
+  }
+
   const status = () => page.locator('#status');
-  async function waitForState(state: string): Promise<string> {
-    await page.waitForSelector(`#status[data-state="${state}"]`, { timeout: 15_000 });
-    return (await status().textContent()) ?? '';
+  async function waitForState(state: string, on: Page = page): Promise<string> {
+    await on.waitForSelector(`#status[data-state="${state}"]`, { timeout: 15_000 });
+    return (await on.locator('#status').textContent()) ?? '';
   }
   const open = (origin: string) => page.goto(`${origin}/index.html?api=${encodeURIComponent(apiUrl)}`);
+  /** A page of the frontend on its own origin (no ?api=: the same-origin deployment). */
+  const visit = (on: Page, path = '/') => on.goto(`${allowedOrigin}${path}`);
+
+  async function registerIn(on: Page): Promise<{ email: string; password: string }> {
+    const email = uniqueEmail('browser');
+    const password = strongPassword();
+    await visit(on);
+    await waitForState('signed-out', on);
+    await on.fill('#email', email);
+    await on.fill('#password', password);
+    await on.click('#register');
+    expect(await waitForState('signed-in', on)).toBe(`Registered: signed in as ${email}`);
+    return { email, password };
+  }
+
+  async function logInIn(on: Page, user: { email: string; password: string }): Promise<string> {
+    await on.fill('#email', user.email);
+    await on.fill('#password', user.password);
+    return statusAfter(on, () => on.click('#login'));
+  }
+
+  /** The status line once `action` has changed it. */
+  async function statusAfter(on: Page, action: () => Promise<unknown>): Promise<string> {
+    await on.evaluate("document.querySelector('#status').dataset.state = 'test-waiting'");
+    await action();
+    await on.waitForSelector('#status:not([data-state="test-waiting"])', { timeout: 15_000 });
+    return (await on.locator('#status').textContent()) ?? '';
+  }
+
+  /** The statuses of the answers to calls whose path ends with one of `paths`, in order. */
+  function answersTo(on: Page, ...paths: string[]): string[] {
+    const seen: string[] = [];
+    on.on('response', (response) => {
+      const path = new URL(response.url()).pathname;
+      const match = paths.find((p) => path.endsWith(p));
+      if (match) seen.push(`${match} ${response.status()}`);
+    });
+    return seen;
+  }
 
   it('register, login, /auth/me, refresh through the cookie after a reload, logout', async () => {
     const email = uniqueEmail('browser');
@@ -174,12 +247,308 @@ describe('browser: the example frontend in headless Chromium', () => {
     await page.fill('#email', email);
     await page.fill('#password', strongPassword());
     await page.click('#register');
-    await page.waitForFunction("document.querySelector('#status').textContent.startsWith('Register failed')");
+    // A selector, not waitForFunction: the built page's CSP refuses the eval that polling needs.
+    await page.waitForSelector('#status:text-matches("^Register failed")');
     expect(await status().textContent()).toMatch(/Register failed \(0\): Network error/);
     // The JSON POST needs a preflight, which was not granted: the request itself never ran.
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [
       email,
     ]);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('register, then the emailed link opens /verify-email on the frontend: verified, once', async () => {
+    const { page: tab } = await newDevice();
+    const { email } = await registerIn(tab);
+    expect(await tab.textContent('#email-state')).toBe('email not verified');
+    expect(await tab.isVisible('#resend-verification')).toBe(true);
+
+    await mail.waitFor(email, /confirm your email/i);
+    await tab.click('#resend-verification');
+    expect(await waitForState('verification-sent', tab)).toBe(
+      `A new verification email is on its way to ${email}`,
+    );
+    for (let tries = 0; mail.countTo(email, /confirm your email/i) < 2; tries++) {
+      if (tries > 50) throw new Error('the resent verification mail never came');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const link = linkIn(await mail.waitFor(email, /confirm your email/i), '/verify-email');
+    expect(link.startsWith(`${allowedOrigin}/verify-email?token=`)).toBe(true);
+    await tab.goto(link);
+    expect(await waitForState('verified', tab)).toBe('Your email address is verified.');
+    expect(tab.url()).toBe(`${allowedOrigin}/verify-email`); // the token left the address bar
+    const { rows } = await db.query<{ verified: boolean }>(
+      'SELECT email_verified AS verified FROM users WHERE email = $1',
+      [email],
+    );
+    expect(rows[0].verified).toBe(true);
+    // Signed in in this browser: the account shows it at once.
+    await tab.click('section[data-route="/verify-email"] a[href="/"]');
+    await tab.waitForSelector('#email-state:text-is("email verified")');
+    expect(await tab.isVisible('#resend-verification')).toBe(false);
+
+    // A link works once.
+    await tab.goto(link);
+    expect(await waitForState('error', tab)).toMatch(
+      /^Email verification failed \(400 invalid_verification_token\): .*used already or expired/,
+    );
+    await visit(tab, '/verify-email');
+    expect(await waitForState('error', tab)).toMatch(/needs the link from the email/);
+  });
+
+  it('forgot password, the emailed /reset-password link: the password rules answer, then the new password works and the old one is refused', async () => {
+    const user = await UserFactory.register(auth.http);
+    const { page: tab } = await newDevice();
+    await visit(tab);
+    await waitForState('signed-out', tab);
+    await tab.click('#forgot-link');
+    await tab.fill('#forgot-email', user.email);
+    await tab.click('#forgot-submit');
+    expect(await waitForState('reset-sent', tab)).toBe(
+      `If an account exists for ${user.email}, a reset link is on its way.`,
+    );
+
+    const link = linkIn(await mail.waitFor(user.email, /reset your password/i), '/reset-password');
+    expect(link.startsWith(`${allowedOrigin}/reset-password?token=`)).toBe(true);
+    await tab.goto(link);
+    expect(tab.url()).toBe(`${allowedOrigin}/reset-password`);
+    const submit = async (password: string, confirm = password) => {
+      await tab.fill('#reset-new-password', password);
+      await tab.fill('#reset-confirm-password', confirm);
+      const text = await statusAfter(tab, () => tab.click('#reset-submit'));
+      return { state: await tab.getAttribute('#status', 'data-state'), text };
+    };
+    expect(await submit('password1234')).toEqual({
+      state: 'error',
+      text: 'Password reset failed (400 weak_password): This password is too common; choose another one',
+    });
+    const newPassword = strongPassword();
+    expect(await submit(newPassword, `${newPassword}x`)).toEqual({
+      state: 'error',
+      text: 'The two passwords differ',
+    });
+    expect((await submit(newPassword)).state).toBe('password-reset');
+    // The token is spent: the same link again is refused.
+    await tab.goto(link);
+    expect((await submit(strongPassword())).text).toMatch(
+      /^Password reset failed \(400 invalid_reset_token\)/,
+    );
+
+    await visit(tab);
+    await waitForState('signed-out', tab);
+    expect(await logInIn(tab, user)).toMatch(/^Login failed \(401 invalid_credentials\)/);
+    expect(await logInIn(tab, { email: user.email, password: newPassword })).toBe(
+      `Logged in: signed in as ${user.email}`,
+    );
+  });
+
+  it('account: the name saved; a wrong current password refused without a refresh, the right one changes it', async () => {
+    const { page: tab } = await newDevice();
+    const user = await registerIn(tab);
+    await tab.fill('#profile-name', 'Grace Hopper');
+    expect(await statusAfter(tab, () => tab.click('#save-profile'))).toBe('Profile saved');
+    expect(JSON.parse((await tab.textContent('#user')) ?? '{}')).toMatchObject({ name: 'Grace Hopper' });
+
+    const calls = answersTo(tab, '/auth/password/change', '/auth/refresh');
+    const newPassword = strongPassword();
+    await tab.fill('#current-password', `${user.password}-wrong`);
+    await tab.fill('#new-password', newPassword);
+    expect(await statusAfter(tab, () => tab.click('#change-password'))).toMatch(
+      /^Password change failed \(401 invalid_credentials\)/,
+    );
+    // A 401 about the request, not the token: no refresh, no retry.
+    expect(calls).toEqual(['/auth/password/change 401']);
+    await tab.fill('#current-password', user.password);
+    await tab.fill('#new-password', newPassword);
+    expect(await statusAfter(tab, () => tab.click('#change-password'))).toBe(
+      'Password changed: every other session was signed out',
+    );
+    await tab.click('#logout');
+    await waitForState('signed-out', tab);
+    expect(await logInIn(tab, { email: user.email, password: newPassword })).toBe(
+      `Logged in: signed in as ${user.email}`,
+    );
+  });
+
+  it('sessions: two devices listed; "Sign out this device" revokes the other one, whose next call is a 401', async () => {
+    const { page: laptop } = await newDevice();
+    const { page: phone } = await newDevice();
+    const user = await registerIn(laptop);
+    await visit(phone);
+    await waitForState('signed-out', phone);
+    expect(await logInIn(phone, user)).toBe(`Logged in: signed in as ${user.email}`);
+
+    await laptop.click('#sessions-link');
+    expect(await waitForState('sessions', laptop)).toBe('2 active sessions');
+    expect(await laptop.locator('#sessions tr[data-current="true"]').count()).toBe(1);
+    await laptop.click('#sessions tr[data-current="false"] button.sign-out-device');
+    expect(await waitForState('device-signed-out', laptop)).toMatch(/That device is signed out/);
+    expect(await laptop.locator('#sessions tr').count()).toBe(1);
+
+    const phoneCalls = answersTo(phone, '/auth/me', '/auth/refresh');
+    await phone.click('#me');
+    expect(await waitForState('signed-out', phone)).toBe('Your session has ended: sign in again');
+    // The revoked access token is refused, the one refresh it earns is refused too, no retry.
+    expect(phoneCalls).toEqual(['/auth/me 401', '/auth/refresh 401']);
+
+    // The laptop is untouched; "Sign out everywhere" then ends it as well.
+    await laptop.click('section[data-route="/sessions"] a[href="/"]');
+    await laptop.click('#me');
+    expect(await waitForState('me', laptop)).toBe(`GET /auth/me: ${user.email}`);
+    await laptop.click('#sessions-link');
+    await waitForState('sessions', laptop);
+    await laptop.click('#logout-all');
+    expect(await waitForState('signed-out', laptop)).toBe('Signed out everywhere');
+    await laptop.reload();
+    expect(await waitForState('signed-out', laptop)).toBe('Not signed in');
+  });
+
+  it('two tabs refreshing at the same moment: the Web Lock serialises them, no refresh_token_reused, both stay signed in', async () => {
+    const { context: tabs, page: first } = await newDevice();
+    const user = await registerIn(first);
+    const second = await tabs.newPage();
+    await visit(second);
+    expect(await waitForState('signed-in', second)).toBe(`Restored after reload: signed in as ${user.email}`);
+
+    // The service's answers to /auth/refresh reach the browser 500 ms late: without the lock the
+    // second tab's refresh would leave while the first one's rotated cookie is still on its way,
+    // present the same refresh token again, and the service would revoke the session.
+    const firstAnswers = answersTo(first, '/auth/refresh');
+    const secondAnswers = answersTo(second, '/auth/refresh');
+    frontend.holdAnswers(/\/auth\/refresh$/, 500);
+    let texts: string[];
+    try {
+      texts = await Promise.all(
+        [first, second].map((tab) =>
+          statusAfter(tab, () => tab.evaluate("document.getElementById('refresh').click()")),
+        ),
+      );
+    } finally {
+      frontend.releaseAnswers();
+    }
+    expect(texts).toEqual([`Refreshed: signed in as ${user.email}`, `Refreshed: signed in as ${user.email}`]);
+    // One refresh, or two in a row (the second tab took the lock before the first one's token
+    // reached it): never a refused one.
+    const answers = [...firstAnswers, ...secondAnswers];
+    expect(answers).toContain('/auth/refresh 200');
+    expect(answers.filter((a) => a !== '/auth/refresh 200')).toEqual([]);
+    const { rows } = await db.query<{ reason: string | null }>(
+      'SELECT s.revoked_reason AS reason FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1',
+      [user.email],
+    );
+    expect(rows).toEqual([{ reason: null }]);
+    for (const tab of [first, second]) {
+      await tab.click('#me');
+      expect(await waitForState('me', tab)).toBe(`GET /auth/me: ${user.email}`);
+    }
+
+    // Logging out in one tab signs the other one out (BroadcastChannel).
+    await first.click('#logout');
+    expect(await waitForState('signed-out', first)).toBe('Logged out');
+    expect(await waitForState('signed-out', second)).toBe('Signed out in another tab');
+  });
+
+  it('refreshes a margin before expiresIn on the page clock, not before', async () => {
+    const { page: tab } = await newDevice();
+    await tab.clock.install();
+    const user = await registerIn(tab);
+    const refreshes = answersTo(tab, '/auth/refresh');
+    // 30 s tokens: the margin is a fifth (6 s), so the timer is due 24 s after the token came.
+    await tab.clock.fastForward('00:20');
+    await tab.click('#me');
+    await waitForState('me', tab);
+    expect(refreshes).toEqual([]);
+    const refreshed = tab.waitForResponse((r) => r.url().endsWith('/auth/refresh'));
+    await tab.clock.fastForward('00:05');
+    expect((await refreshed).status()).toBe(200);
+    expect(await statusAfter(tab, () => tab.click('#me'))).toBe(`GET /auth/me: ${user.email}`);
+    expect(refreshes).toEqual(['/auth/refresh 200']);
+  });
+
+  it('a 401 for a token that expired while the page slept: one refresh, the call retried', async () => {
+    const { page: tab } = await newDevice();
+    await tab.clock.install();
+    const user = await registerIn(tab);
+    // The page's clock stops (a laptop lid closed): its timer cannot fire while the token expires.
+    await tab.clock.pauseAt((await tab.evaluate<number>('Date.now()')) + 1_000);
+    await new Promise((resolve) =>
+      setTimeout(resolve, (ACCESS_TTL_SECONDS + CLOCK_SKEW_SECONDS + 1) * 1_000),
+    );
+    const calls = answersTo(tab, '/auth/me', '/auth/refresh');
+    await tab.click('#me');
+    expect(await waitForState('me', tab)).toBe(`GET /auth/me: ${user.email}`);
+    expect(calls).toEqual(['/auth/me 401', '/auth/refresh 200', '/auth/me 200']);
+  }, 120_000);
+
+  it('OAuth: the provider button, the provider, the return page that refreshes from the cookie', async () => {
+    const sub = `sub-${randomBytes(6).toString('hex')}`;
+    const email = uniqueEmail('browser-oidc');
+    op.accounts.set(sub, { email, email_verified: true, name: 'Ada Lovelace' });
+    const { page: tab } = await newDevice();
+    await visit(tab);
+    await waitForState('signed-out', tab);
+    const button = tab.locator('#oauth-providers a[data-provider="acme"]');
+    expect(await button.textContent()).toBe('Sign in with Acme ID');
+
+    await button.click();
+    // The provider's development login page, then (first time) its consent page.
+    await tab.fill('input[name="login"]', sub);
+    await tab.fill('input[name="password"]', 'any');
+    await tab.click('button[type="submit"]');
+    const consent = 'input[name="prompt"][value="consent"]';
+    await tab.waitForSelector(`${consent}, #status[data-state="signed-in"]`, { state: 'attached' });
+    if ((await tab.locator(consent).count()) > 0) await tab.click('button[type="submit"]');
+    expect(await waitForState('signed-in', tab)).toBe(`Signed in with your provider: signed in as ${email}`);
+    expect(tab.url()).toBe(`${allowedOrigin}/`);
+    expect(await tab.textContent('#email-state')).toBe('email verified');
+
+    // The callback's error, shown; the address bar cleaned.
+    await visit(tab, '/oauth/done?error=access_denied&error_description=The%20user%20declined');
+    expect(await waitForState('error', tab)).toBe(
+      'Sign-in with the provider failed: access_denied (The user declined)',
+    );
+    expect(tab.url()).toBe(`${allowedOrigin}/oauth/done`);
+  });
+
+  it('a second factor due: an OAuth return with ?mfa_token= and a login answering mfaRequired both reach the challenge step', async () => {
+    const { page: tab } = await newDevice();
+    const verifyCalls: unknown[] = [];
+    tab.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/auth/mfa/verify')) verifyCalls.push(request.postDataJSON());
+    });
+
+    await visit(tab, '/oauth/done?mfa_token=token-from-the-callback');
+    expect(await waitForState('mfa-required', tab)).toMatch(/authenticator app/);
+    expect(tab.url()).toBe(`${allowedOrigin}/mfa`);
+    await tab.fill('#mfa-code', '123456');
+    await tab.click('#mfa-submit');
+    // The service answers with its own verdict (no second factor exists for this token).
+    expect(await waitForState('error', tab)).toMatch(/^Second factor failed \(4\d\d/);
+    expect(verifyCalls).toEqual([{ mfaToken: 'token-from-the-callback', code: '123456' }]);
+
+    // The service's login answers a challenge only for an account with TOTP, which the second
+    // factors issue adds: until then its documented answer is served for this one request.
+    await tab.route('**/api/v1/auth/login', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          mfaRequired: true,
+          mfaToken: 'token-from-the-login',
+          methods: ['totp', 'recovery_code'],
+          expiresIn: 300,
+        }),
+      }),
+    );
+    await visit(tab);
+    await waitForState('signed-out', tab);
+    expect(await logInIn(tab, { email: uniqueEmail('browser-mfa'), password: strongPassword() })).toMatch(
+      /authenticator app/,
+    );
+    expect(tab.url()).toBe(`${allowedOrigin}/mfa`);
+    await tab.fill('#mfa-recovery-code', 'abcd-efgh-ijkl');
+    await tab.click('#mfa-submit');
+    await waitForState('error', tab);
+    expect(verifyCalls[1]).toEqual({ mfaToken: 'token-from-the-login', recoveryCode: 'abcd-efgh-ijkl' });
   });
 });

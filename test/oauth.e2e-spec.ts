@@ -1,18 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
-import { CryptoKey, decodeJwt, exportJWK, generateKeyPair, JWK, JWTPayload, SignJWT } from 'jose';
+import { generateKeyPair, JWTPayload } from 'jose';
 import { Client } from 'pg';
 import { expectError, uniqueEmail, UserFactory } from './support/factories';
 import { freePort } from './support/servers';
 import { Instance, startInstance } from './support/instance';
 import { MailSink } from './support/mail-sink';
+import { ProviderAccount, TestOpenIdProvider } from './support/oidc-provider';
 
 /**
- * OpenID Connect sign-in against a real provider: `oidc-provider` (a certified OpenID Provider)
- * on loopback, its login and consent pages driven by the test over HTTP. The same provider is
- * configured twice, as "acme" and "corp" (two clients), so one user can link two providers.
+ * OpenID Connect sign-in against a real provider (test/support/oidc-provider.ts), its login and
+ * consent pages driven by the test over HTTP. The same provider is configured twice, as "acme"
+ * and "corp" (two clients), so one user can link two providers.
  */
 
 const APP_URL = 'http://auth.e2e.test';
@@ -22,80 +21,6 @@ const CLIENTS = {
   acme: { id: 'acme-client', secret: 'acme-client-secret-0123456789abcdef' },
   corp: { id: 'corp-client', secret: 'corp-client-secret-0123456789abcdef' },
 };
-
-interface ProviderAccount {
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-}
-
-/** How the provider misbehaves on its next token responses (set per test, then reset). */
-type TokenHook = ((ctx: { body: unknown; req: IncomingMessage }) => Promise<void> | void) | undefined;
-
-class TestOpenIdProvider {
-  readonly accounts = new Map<string, ProviderAccount>();
-  tokenHook: TokenHook;
-
-  private constructor(
-    readonly issuer: string,
-    private readonly server: Server,
-    readonly signingKey: { privateJwk: JWK; key: CryptoKey },
-  ) {}
-
-  static async start(): Promise<TestOpenIdProvider> {
-    const { default: Provider } = await import('oidc-provider');
-    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    const privateJwk = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
-    let handler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
-    const server = createServer((req, res) => handler(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const self = new TestOpenIdProvider(issuer, server, { privateJwk, key: privateKey });
-    const provider = new Provider(issuer, {
-      clients: Object.entries(CLIENTS).map(([id, c]) => ({
-        client_id: c.id,
-        client_secret: c.secret,
-        redirect_uris: [`${APP_URL}/api/v1/auth/oauth/${id}/callback`],
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-      })),
-      jwks: { keys: [privateJwk] },
-      cookies: { keys: ['e2e-cookie-key-0123456789'] },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-      pkce: { required: () => true },
-      features: { devInteractions: { enabled: true } },
-      findAccount: (_ctx, sub) => ({
-        accountId: sub,
-        claims: () => ({ sub, ...(self.accounts.get(sub) ?? {}) }),
-      }),
-    });
-    provider.use(async (ctx, next) => {
-      await next();
-      if (ctx.path === '/token' && self.tokenHook) await self.tokenHook(ctx);
-    });
-    const callback = provider.callback();
-    handler = (req, res) => void callback(req, res);
-    return self;
-  }
-
-  /** Makes the next token responses carry an ID token re-signed with altered claims. */
-  rewriteIdToken(change: (claims: JWTPayload) => JWTPayload, key?: CryptoKey): void {
-    this.tokenHook = async (ctx) => {
-      const body = ctx.body as { id_token?: string };
-      if (!body?.id_token) return;
-      const claims = change(decodeJwt(body.id_token));
-      body.id_token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: this.signingKey.privateJwk.kid })
-        .sign(key ?? this.signingKey.key);
-    };
-  }
-
-  stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 /** Cookies per origin path-agnostic: enough for the provider's interaction cookies. */
 class CookieJar {
@@ -199,7 +124,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
   beforeAll(async () => {
     // oidc-provider warns about its development-only interactions on stderr; they are the point here.
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    op = await TestOpenIdProvider.start();
+    op = await TestOpenIdProvider.start(APP_URL, CLIENTS);
     deadPort = await freePort();
     mail = await MailSink.start();
     a = await startInstance({ ...providerEnv(), SMTP_URL: mail.url });
