@@ -14,7 +14,7 @@ import {
   spawnPostgresProgram,
   waitFor,
 } from '../servers';
-import { ServerProcess, TopologyDir, withLogFile } from './processes';
+import { buildTopology, ServerProcess, TopologyDir, withLogFile } from './processes';
 
 const READY_TIMEOUT_MS = 20_000;
 const REPLAY_TIMEOUT_MS = 10_000;
@@ -38,100 +38,110 @@ export interface PostgresReplication {
 
 export async function startPostgresReplication(): Promise<PostgresReplication> {
   const initdb = postgresBinary('initdb');
-  const postgres = postgresBinary('postgres');
   const basebackup = postgresBinary('pg_basebackup');
-  if (!initdb || !postgres || !basebackup) {
+  if (!initdb || !basebackup || !postgresBinary('postgres')) {
     throw new Error('initdb, postgres and pg_basebackup are needed (Debian: apt-get install postgresql)');
   }
-  const dir = new TopologyDir('postgres');
-  giveToPostgresUser(dir.path);
-  const start = async (name: string): Promise<{ url: string; server: ServerProcess }> => {
-    const port = await freePort();
-    const args = ['-D', join(dir.path, name), '-p', String(port), '-k', dir.path];
-    const settings = ['listen_addresses=127.0.0.1', 'fsync=off', 'full_page_writes=off'];
-    const logFile = join(dir.path, `${name}.log`);
-    const child = withLogFile(logFile, (stdio) =>
-      spawnPostgresProgram(postgres, [...args, ...settings.flatMap((s) => ['-c', s])], stdio),
-    );
-    const server = dir.adopt(`postgres ${name}`, child, logFile, 'SIGINT');
-    const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-    await waitFor(
-      async () => {
-        if (!server.running()) throw new Error(`PostgreSQL ${name} exited at start:\n${server.logTail()}`);
-        return canConnectPg(url);
-      },
-      `PostgreSQL ${name}`,
-      READY_TIMEOUT_MS,
-      100,
-    );
-    return { url, server };
-  };
-
-  try {
+  return buildTopology('postgres', async (dir) => {
+    giveToPostgresUser(dir.path);
     const noSync = '--no-sync';
     runPostgresProgram(initdb, ['-D', join(dir.path, 'primary'), '-U', 'postgres', '--auth=trust', noSync]);
-    const primary = await start('primary');
-    const primaryPort = new URL(primary.url).port;
+    const primary = await startPostgres(dir, 'primary');
     runPostgresProgram(basebackup, [
-      ...['-h', '127.0.0.1', '-p', primaryPort, '-U', 'postgres', '-D', join(dir.path, 'replica')],
+      ...[
+        '-h',
+        '127.0.0.1',
+        '-p',
+        new URL(primary.url).port,
+        '-U',
+        'postgres',
+        '-D',
+        join(dir.path, 'replica'),
+      ],
       // -R: standby.signal + primary_conninfo, so the copy starts as a streaming replica.
       ...['-R', '-X', 'stream', '--checkpoint=fast', noSync],
     ]);
-    const replica = await start('replica');
+    const replica = await startPostgres(dir, 'replica');
     await waitFor(
       () => streaming(replica.url),
       'The replica streaming from the primary',
       READY_TIMEOUT_MS,
       100,
     );
-    return {
-      primaryUrl: primary.url,
-      replicaUrl: replica.url,
-      primary: primary.server,
-      replica: replica.server,
-      dir: dir.path,
-      waitForReplay: async (timeoutMs = REPLAY_TIMEOUT_MS) => {
-        const [{ lsn }] = await query<{ lsn: string }>(
-          primary.url,
-          'SELECT pg_current_wal_lsn()::text AS lsn',
-        );
-        await waitFor(
-          async () => {
-            const [row] = await query<{ replayed: boolean }>(
-              replica.url,
-              'SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0 AS replayed',
-              [lsn],
-            );
-            return row.replayed;
-          },
-          `The replica replaying the primary up to ${lsn}`,
-          timeoutMs,
-          20,
-        );
-      },
-      pauseReplay: async () => {
-        await query(replica.url, 'SELECT pg_wal_replay_pause()');
-        // The pause is a request; replay stops at the next record boundary.
-        await waitFor(
-          async () =>
-            (
-              await query<{ state: string }>(replica.url, 'SELECT pg_get_wal_replay_pause_state() AS state')
-            )[0].state === 'paused',
-          'Replay pausing',
-          REPLAY_TIMEOUT_MS,
-          20,
-        );
-      },
-      resumeReplay: async () => {
-        await query(replica.url, 'SELECT pg_wal_replay_resume()');
-      },
-      stopReplica: () => replica.server.stop(),
-      stop: () => dir.stopAll(),
-    };
-  } catch (error) {
-    await dir.stopAll();
-    throw error;
-  }
+    return replicationTopology(primary, replica, dir);
+  });
+}
+
+interface RunningPostgres {
+  url: string;
+  server: ServerProcess;
+}
+
+/** `postgres` on the data dir `<dir>/<name>`, a spare port and its socket in the dir. */
+async function startPostgres(dir: TopologyDir, name: string): Promise<RunningPostgres> {
+  const port = await freePort();
+  const args = ['-D', join(dir.path, name), '-p', String(port), '-k', dir.path];
+  const settings = ['listen_addresses=127.0.0.1', 'fsync=off', 'full_page_writes=off'];
+  const logFile = join(dir.path, `${name}.log`);
+  const child = withLogFile(logFile, (stdio) =>
+    spawnPostgresProgram(
+      postgresBinary('postgres')!,
+      [...args, ...settings.flatMap((s) => ['-c', s])],
+      stdio,
+    ),
+  );
+  const server = dir.adopt(`postgres ${name}`, child, logFile, 'SIGINT');
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  await waitFor(
+    async () => {
+      if (!server.running()) throw new Error(`PostgreSQL ${name} exited at start:\n${server.logTail()}`);
+      return canConnectPg(url);
+    },
+    `PostgreSQL ${name}`,
+    READY_TIMEOUT_MS,
+    100,
+  );
+  return { url, server };
+}
+
+function replicationTopology(
+  primary: RunningPostgres,
+  replica: RunningPostgres,
+  dir: TopologyDir,
+): PostgresReplication {
+  const replicaState = async <T>(sql: string, params: unknown[] = []) =>
+    (await query<Record<'value', T>>(replica.url, `SELECT ${sql} AS value`, params))[0].value;
+  return {
+    primaryUrl: primary.url,
+    replicaUrl: replica.url,
+    primary: primary.server,
+    replica: replica.server,
+    dir: dir.path,
+    waitForReplay: async (timeoutMs = REPLAY_TIMEOUT_MS) => {
+      const [{ lsn }] = await query<{ lsn: string }>(primary.url, 'SELECT pg_current_wal_lsn()::text AS lsn');
+      await waitFor(
+        () => replicaState<boolean>('pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0', [lsn]),
+        `The replica replaying the primary up to ${lsn}`,
+        timeoutMs,
+        20,
+      );
+    },
+    pauseReplay: async () => {
+      await query(replica.url, 'SELECT pg_wal_replay_pause()');
+      // The pause is a request; replay stops at the next record boundary.
+      await waitFor(
+        async () => (await replicaState<string>('pg_get_wal_replay_pause_state()')) === 'paused',
+        'Replay pausing',
+        REPLAY_TIMEOUT_MS,
+        20,
+      );
+    },
+    resumeReplay: async () => {
+      await query(replica.url, 'SELECT pg_wal_replay_resume()');
+    },
+    stopReplica: () => replica.server.stop(),
+    stop: () => dir.stopAll(),
+  };
 }
 
 async function streaming(url: string): Promise<boolean> {

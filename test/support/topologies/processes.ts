@@ -57,6 +57,7 @@ function runTag(runId = process.env.E2E_RUN_ID): string {
 export class TopologyDir {
   readonly path: string;
   private readonly processes: ServerProcess[] = [];
+  private readonly clients: { disconnect(): void }[] = [];
 
   constructor(kind: string) {
     this.path = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${runTag()}-${kind}-`));
@@ -113,10 +114,31 @@ export class TopologyDir {
     return server;
   }
 
-  /** Stops every process of the dir in parallel (each awaited even if another fails), then removes it. */
+  /** A client of the topology's servers, disconnected by `stopAll()` before they stop. */
+  closeOnStop<T extends { disconnect(): void }>(client: T): T {
+    this.clients.push(client);
+    return client;
+  }
+
+  /**
+   * Disconnects the clients, stops every process in parallel (each awaited even if another fails),
+   * then removes the dir.
+   */
   async stopAll(): Promise<void> {
+    for (const client of this.clients.splice(0)) client.disconnect();
     await Promise.allSettled(this.processes.map((p) => p.stop()));
     rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+/** Builds a topology in a new dir; when that fails, whatever it had started is stopped and the dir removed. */
+export async function buildTopology<T>(kind: string, build: (dir: TopologyDir) => Promise<T>): Promise<T> {
+  const dir = new TopologyDir(kind);
+  try {
+    return await build(dir);
+  } catch (error) {
+    await dir.stopAll();
+    throw error;
   }
 }
 

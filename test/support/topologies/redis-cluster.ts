@@ -6,7 +6,7 @@
  */
 import { Cluster, ClusterOptions } from 'ioredis';
 import { freePort, waitFor } from '../servers';
-import { TopologyDir } from './processes';
+import { buildTopology, TopologyDir } from './processes';
 import {
   allStarted,
   command,
@@ -53,18 +53,12 @@ export interface RedisClusterTopology {
   stop(): Promise<void>;
 }
 
-export async function startRedisCluster(options: RedisSecurityOptions = {}): Promise<RedisClusterTopology> {
-  const dir = new TopologyDir('redis-cluster');
-  const clients: Cluster[] = [];
-  const stop = async () => {
-    for (const client of clients.splice(0)) client.disconnect();
-    await dir.stopAll();
-  };
-  try {
+export function startRedisCluster(options: RedisSecurityOptions = {}): Promise<RedisClusterTopology> {
+  return buildTopology('redis-cluster', async (dir) => {
     const security = new RedisSecurity(options, dir.path);
     const specs = await Promise.all(Array.from({ length: MASTERS * 2 }, (_, i) => nodeSpec(`node-${i + 1}`)));
     const nodes = await allStarted(specs.map((spec) => startRedisNode(spec, security, dir)));
-    const topology = clusterTopology(nodes, security, dir, clients, stop);
+    const topology = clusterTopology(nodes, security, dir);
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
     await redisCli(security, [
       '--cluster',
@@ -76,10 +70,7 @@ export async function startRedisCluster(options: RedisSecurityOptions = {}): Pro
     ]);
     await waitFor(topology.ready, 'Redis Cluster (3 masters, 3 replicas) ready', READY_TIMEOUT_MS, 100);
     return topology;
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  });
 }
 
 async function nodeSpec(name: string): Promise<RedisNodeSpec> {
@@ -101,8 +92,6 @@ function clusterTopology(
   nodes: RedisNode[],
   security: RedisSecurity,
   dir: TopologyDir,
-  clients: Cluster[],
-  stop: () => Promise<void>,
 ): RedisClusterTopology & { ready(): Promise<boolean> } {
   const running = () => nodes.filter((n) => n.process.running());
 
@@ -177,14 +166,13 @@ function clusterTopology(
       );
       // A failover makes connection errors expected; a command that fails reports it to its caller.
       client.on('error', () => undefined);
-      clients.push(client);
-      return client;
+      return dir.closeOnStop(client);
     },
     clusterNodes,
     waitForReplicasInSync,
     killMaster,
     ready,
-    stop,
+    stop: () => dir.stopAll(),
   };
 }
 

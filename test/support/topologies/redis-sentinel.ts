@@ -6,7 +6,7 @@
  */
 import Redis, { RedisOptions } from 'ioredis';
 import { waitFor } from '../servers';
-import { TopologyDir } from './processes';
+import { buildTopology, TopologyDir } from './processes';
 import { allStarted, command, parseInfo, RedisNode, startRedisNode } from './redis-node';
 import { RedisSecurity, RedisSecurityOptions } from './redis-security';
 
@@ -46,14 +46,8 @@ export interface RedisSentinelTopology {
   stop(): Promise<void>;
 }
 
-export async function startRedisSentinel(options: RedisSecurityOptions = {}): Promise<RedisSentinelTopology> {
-  const dir = new TopologyDir('redis-sentinel');
-  const clients: Redis[] = [];
-  const stop = async () => {
-    for (const client of clients.splice(0)) client.disconnect();
-    await dir.stopAll();
-  };
-  try {
+export function startRedisSentinel(options: RedisSecurityOptions = {}): Promise<RedisSentinelTopology> {
+  return buildTopology('redis-sentinel', async (dir) => {
     const security = new RedisSecurity(options, dir.path);
     const master = await startRedisNode({ name: 'master', config: [] }, security, dir);
     const replicaOf = [`replicaof 127.0.0.1 ${master.port}`];
@@ -66,11 +60,8 @@ export async function startRedisSentinel(options: RedisSecurityOptions = {}): Pr
     }));
     const sentinels = await allStarted(specs.map((spec) => startRedisNode(spec, security, dir)));
     await waitFor(() => sentinelsAgree(sentinels, security), 'Sentinels ready', READY_TIMEOUT_MS, 100);
-    return sentinelTopology([master, replica], sentinels, security, dir.path, clients, stop);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+    return sentinelTopology([master, replica], sentinels, security, dir);
+  });
 }
 
 function monitorConfig(master: RedisNode, security: RedisSecurity): string[] {
@@ -89,9 +80,7 @@ function sentinelTopology(
   dataNodes: RedisNode[],
   sentinels: RedisNode[],
   security: RedisSecurity,
-  dir: string,
-  clients: Redis[],
-  stop: () => Promise<void>,
+  dir: TopologyDir,
 ): RedisSentinelTopology {
   const runningSentinels = () => sentinels.filter((s) => s.process.running());
   const reportedMaster = async (): Promise<RedisNode | undefined> => {
@@ -153,7 +142,7 @@ function sentinelTopology(
     sentinels,
     sentinelAddresses: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
     security,
-    dir,
+    dir: dir.path,
     client: (options = {}) => {
       const { tls, username, password } = security.client();
       const client = new Redis({
@@ -168,8 +157,7 @@ function sentinelTopology(
       });
       // A failover makes connection errors expected; a command that fails reports it to its caller.
       client.on('error', () => undefined);
-      clients.push(client);
-      return client;
+      return dir.closeOnStop(client);
     },
     currentMaster,
     forceFailover: async () => {
@@ -185,7 +173,7 @@ function sentinelTopology(
       return { killed, promoted: await waitForNewMaster(killed) };
     },
     waitForNewMaster,
-    stop,
+    stop: () => dir.stopAll(),
   };
 }
 
