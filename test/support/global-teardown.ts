@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import type { ThrowawayServer } from './servers';
+import { cleanUpTopologies } from './topologies/processes';
 
 export default async function globalTeardown(): Promise<void> {
   const {
@@ -23,4 +24,9 @@ export default async function globalTeardown(): Promise<void> {
     redis.disconnect();
   }
   for (const server of (globalThis as { __e2eStarted?: ThrowawayServer[] }).__e2eStarted ?? []) server.stop();
+  if (runId) {
+    // Servers a topology test left running (it failed before its stop(), or Jest killed its worker).
+    const leftovers = cleanUpTopologies(runId);
+    if (leftovers > 0) console.warn(`\n[e2e] killed ${leftovers} topology server(s) a test left running`);
+  }
 }

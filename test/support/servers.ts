@@ -2,8 +2,8 @@
  * Finds (or, when the binary is on this machine, starts) the PostgreSQL and Redis the end-to-end
  * tests need. It never skips: when neither is possible it fails with what to do.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn, StdioOptions } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,7 @@ export async function canConnectRedis(url: string): Promise<boolean> {
   }
 }
 
-function findBinary(name: string): string | undefined {
+export function findBinary(name: string): string | undefined {
   try {
     return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
   } catch {
@@ -65,13 +65,54 @@ function findBinary(name: string): string | undefined {
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+  intervalMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+}
+
+/**
+ * A PostgreSQL program (initdb, postgres, pg_basebackup…) of the same installation as initdb
+ * (PATH or the Debian layout; PATH may hold symlinks or Debian's version-picking wrappers).
+ */
+export function postgresBinary(name: string): string | undefined {
+  const initdb = findBinary('initdb');
+  const sibling = initdb && join(realpathSync(initdb), '..', name);
+  return sibling && existsSync(sibling) ? sibling : findBinary(name);
+}
+
+/** PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user (runuser). */
+function asPostgresUser(bin: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+}
+
+/** Makes `dir` the PostgreSQL user's, when the tests run as root. */
+export function giveToPostgresUser(dir: string): void {
+  if (process.getuid?.() === 0) execFileSync('chown', ['-R', 'postgres', dir]);
+}
+
+/** Runs a PostgreSQL program to completion (as the postgres user when root); throws on failure. */
+export function runPostgresProgram(bin: string, args: string[]): void {
+  const [command, argv] = asPostgresUser(bin, args);
+  execFileSync(command, argv, { stdio: 'ignore' });
+}
+
+/** Starts a long-running PostgreSQL program in its own process group (as the postgres user when root). */
+export function spawnPostgresProgram(
+  bin: string,
+  args: string[],
+  stdio: StdioOptions = 'ignore',
+): ChildProcess {
+  const [command, argv] = asPostgresUser(bin, args);
+  return spawn(command, argv, { stdio, detached: true });
 }
 
 export interface ThrowawayServer {
@@ -81,17 +122,12 @@ export interface ThrowawayServer {
 
 /** A private PostgreSQL cluster in a temp dir, when initdb and postgres are installed. */
 export async function startThrowawayPostgres(): Promise<ThrowawayServer | undefined> {
-  const initdb = findBinary('initdb');
-  const postgres = initdb && join(initdb, '..', 'postgres');
-  if (!initdb || !postgres || !existsSync(postgres)) return undefined;
+  const initdb = postgresBinary('initdb');
+  const postgres = postgresBinary('postgres');
+  if (!initdb || !postgres) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'auth-e2e-pg-'));
-  const asPostgresUser = process.getuid?.() === 0 ? ['-u', 'postgres'] : undefined;
-  if (asPostgresUser) execFileSync('chown', ['postgres', dir]);
-  const run = (bin: string, args: string[]) =>
-    asPostgresUser
-      ? execFileSync('runuser', [...asPostgresUser, '--', bin, ...args], { stdio: 'ignore' })
-      : execFileSync(bin, args, { stdio: 'ignore' });
-  run(initdb, ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+  giveToPostgresUser(dir);
+  runPostgresProgram(initdb, ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
   const port = await freePort();
   const args = [
     '-D',
@@ -105,9 +141,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayServer | undefi
     '-c',
     'fsync=off',
   ];
-  const child: ChildProcess = asPostgresUser
-    ? spawn('runuser', [...asPostgresUser, '--', postgres, ...args], { stdio: 'ignore', detached: true })
-    : spawn(postgres, args, { stdio: 'ignore', detached: true });
+  const child = spawnPostgresProgram(postgres, args);
   child.unref();
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   await waitFor(() => canConnectPg(url), 'The throwaway PostgreSQL');

@@ -1,0 +1,223 @@
+/**
+ * A real Sentinel-managed Redis for tests: 1 master, 1 replica and 3 sentinels (quorum 2) on
+ * spare ports, with a short down-after-milliseconds and failover-timeout so a failover, forced or
+ * after the master's death, completes in seconds. Ready when the replica is in sync and every
+ * sentinel knows the replica and the two other sentinels (a kill needs them to agree).
+ */
+import Redis, { RedisOptions } from 'ioredis';
+import { waitFor } from '../servers';
+import { buildTopology, TopologyDir } from './processes';
+import { allStarted, command, parseInfo, RedisNode, startRedisNode } from './redis-node';
+import { RedisSecurity, RedisSecurityOptions } from './redis-security';
+
+export const SENTINEL_MASTER_NAME = 'mymaster';
+const QUORUM = 2;
+const SENTINELS = 3;
+const DOWN_AFTER_MS = 1_000;
+/** Also the least time between two failovers of one master: twice this. */
+const FAILOVER_TIMEOUT_MS = 2_000;
+const READY_TIMEOUT_MS = 20_000;
+const NEW_MASTER_TIMEOUT_MS = 20_000;
+
+export interface RedisSentinelTopology {
+  readonly name: string;
+  /** The two data nodes, the initial master first (a failover changes roles, not this list). */
+  readonly dataNodes: RedisNode[];
+  readonly sentinels: RedisNode[];
+  /** For ioredis `sentinels` and for `REDIS_SENTINELS`. */
+  readonly sentinelAddresses: { host: string; port: number }[];
+  readonly security: RedisSecurity;
+  /** The temp dir holding configs, certificates and logs; removed by `stop()`. */
+  readonly dir: string;
+  /** An ioredis client that finds the master through the sentinels; closed by `stop()`. */
+  client(options?: RedisOptions): Redis;
+  /** The data node every running sentinel names as master. */
+  currentMaster(): Promise<RedisNode>;
+  /** `SENTINEL FAILOVER`, resolved with the new master once the sentinels report it. */
+  forceFailover(): Promise<RedisNode>;
+  /**
+   * SIGKILLs the master; resolved once the sentinels have elected and report its replica. It first
+   * waits for a replica in sync: after a failover that is the former master, which keeps acting as
+   * a master until a sentinel's next INFO to it (every 10 s) turns it into a replica.
+   */
+  killMaster(): Promise<{ killed: RedisNode; promoted: RedisNode }>;
+  /** Resolves with the master once every running sentinel reports one other than `previous`. */
+  waitForNewMaster(previous: RedisNode): Promise<RedisNode>;
+  stop(): Promise<void>;
+}
+
+export function startRedisSentinel(options: RedisSecurityOptions = {}): Promise<RedisSentinelTopology> {
+  return buildTopology('redis-sentinel', async (dir) => {
+    const security = new RedisSecurity(options, dir.path);
+    const master = await startRedisNode({ name: 'master', config: [] }, security, dir);
+    const replicaOf = [`replicaof 127.0.0.1 ${master.port}`];
+    const replica = await startRedisNode({ name: 'replica', config: replicaOf }, security, dir);
+    await waitFor(() => replicaLinkUp(replica, security), 'The replica syncing', READY_TIMEOUT_MS, 50);
+    const specs = Array.from({ length: SENTINELS }, (_, i) => ({
+      name: `sentinel-${i + 1}`,
+      config: monitorConfig(master, security),
+      sentinel: true,
+    }));
+    const sentinels = await allStarted(specs.map((spec) => startRedisNode(spec, security, dir)));
+    await waitFor(() => sentinelsAgree(sentinels, security), 'Sentinels ready', READY_TIMEOUT_MS, 100);
+    return sentinelTopology([master, replica], sentinels, security, dir);
+  });
+}
+
+function monitorConfig(master: RedisNode, security: RedisSecurity): string[] {
+  const { auth } = security;
+  return [
+    `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${master.port} ${QUORUM}`,
+    `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${DOWN_AFTER_MS}`,
+    `sentinel failover-timeout ${SENTINEL_MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
+    `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+    ...(auth ? [`sentinel auth-pass ${SENTINEL_MASTER_NAME} ${auth.password}`] : []),
+    ...(auth?.username ? [`sentinel auth-user ${SENTINEL_MASTER_NAME} ${auth.username}`] : []),
+  ];
+}
+
+function sentinelTopology(
+  dataNodes: RedisNode[],
+  sentinels: RedisNode[],
+  security: RedisSecurity,
+  dir: TopologyDir,
+): RedisSentinelTopology {
+  const runningSentinels = () => sentinels.filter((s) => s.process.running());
+  const reportedMaster = async (): Promise<RedisNode | undefined> => {
+    const ports = new Set<number>();
+    for (const sentinel of runningSentinels()) {
+      const [, port] = (await command(
+        sentinel,
+        security,
+        'SENTINEL',
+        'GET-MASTER-ADDR-BY-NAME',
+        SENTINEL_MASTER_NAME,
+      )) as [string, string];
+      ports.add(Number(port));
+    }
+    const [port] = ports;
+    return ports.size === 1 ? dataNodes.find((n) => n.port === port) : undefined;
+  };
+  const waitForNewMaster = async (previous: RedisNode): Promise<RedisNode> => {
+    let master: RedisNode | undefined;
+    await waitFor(
+      async () => {
+        master = await reportedMaster();
+        if (!master || master === previous || !master.process.running()) return false;
+        return parseInfo(await command(master, security, 'INFO', 'replication')).role === 'master';
+      },
+      `Sentinels reporting a master other than port ${previous.port}`,
+      NEW_MASTER_TIMEOUT_MS,
+      100,
+    );
+    return master!;
+  };
+  const currentMaster = async (): Promise<RedisNode> => {
+    const master = await reportedMaster();
+    if (!master) throw new Error('The sentinels do not agree on a master');
+    return master;
+  };
+  /**
+   * A failover needs a replica in sync (asked directly: sentinels refresh what they know of a
+   * replica's link only every 10 s) that every sentinel knows and does not see down.
+   */
+  const waitForStandby = () =>
+    waitFor(
+      async () => {
+        const master = await reportedMaster();
+        const others = dataNodes.filter((n) => n !== master && n.process.running());
+        const linked = await Promise.all(others.map((n) => replicaLinkUp(n, security, master)));
+        return (
+          linked.includes(true) && (await sentinelsAgree(runningSentinels(), security, { linkStatus: false }))
+        );
+      },
+      'A replica ready for failover',
+      READY_TIMEOUT_MS,
+      100,
+    );
+
+  return {
+    name: SENTINEL_MASTER_NAME,
+    dataNodes,
+    sentinels,
+    sentinelAddresses: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+    security,
+    dir: dir.path,
+    client: (options = {}) => {
+      const { tls, username, password } = security.client();
+      const client = new Redis({
+        name: SENTINEL_MASTER_NAME,
+        sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+        username,
+        password,
+        sentinelUsername: username,
+        sentinelPassword: password,
+        ...(tls ? { tls, sentinelTLS: tls, enableTLSForSentinelMode: true } : {}),
+        ...options,
+      });
+      // A failover makes connection errors expected; a command that fails reports it to its caller.
+      client.on('error', () => undefined);
+      return dir.closeOnStop(client);
+    },
+    currentMaster,
+    forceFailover: async () => {
+      await waitForStandby();
+      const previous = await currentMaster();
+      await command(runningSentinels()[0], security, 'SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME);
+      return waitForNewMaster(previous);
+    },
+    killMaster: async () => {
+      await waitForStandby();
+      const killed = await currentMaster();
+      await killed.process.stop('SIGKILL');
+      return { killed, promoted: await waitForNewMaster(killed) };
+    },
+    waitForNewMaster,
+    stop: () => dir.stopAll(),
+  };
+}
+
+async function replicaLinkUp(
+  replica: RedisNode,
+  security: RedisSecurity,
+  master?: RedisNode,
+): Promise<boolean> {
+  const info = parseInfo(await command(replica, security, 'INFO', 'replication'));
+  return info.master_link_status === 'up' && (!master || Number(info.master_port) === master.port);
+}
+
+/**
+ * Every sentinel names the same master, sees a replica up (and, with `linkStatus`, linked to that
+ * master as of its last INFO), and knows the other sentinels (their hello messages, every 2 s).
+ */
+async function sentinelsAgree(
+  sentinels: RedisNode[],
+  security: RedisSecurity,
+  { linkStatus }: { linkStatus: boolean } = { linkStatus: true },
+): Promise<boolean> {
+  const masters = new Set<string>();
+  for (const sentinel of sentinels) {
+    const master = fieldsOf(await command(sentinel, security, 'SENTINEL', 'MASTER', SENTINEL_MASTER_NAME));
+    const replicas = (
+      (await command(sentinel, security, 'SENTINEL', 'REPLICAS', SENTINEL_MASTER_NAME)) as unknown[]
+    ).map(fieldsOf);
+    const healthyReplica = replicas.some(
+      (r) =>
+        r.flags === 'slave' &&
+        (!linkStatus || (r['master-link-status'] === 'ok' && r['master-port'] === master.port)),
+    );
+    if (master.flags !== 'master' || Number(master['num-other-sentinels']) !== sentinels.length - 1)
+      return false;
+    if (!healthyReplica) return false;
+    masters.add(master.port);
+  }
+  return masters.size === 1;
+}
+
+/** A sentinel's flat [key, value, key, value…] reply as a map. */
+function fieldsOf(reply: unknown): Record<string, string> {
+  const list = reply as string[];
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]] = list[i + 1];
+  return fields;
+}
