@@ -1,6 +1,7 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { defineCacheEntity } from './cache-entity';
 import { CacheModule } from './cache.module';
 import { CacheResponse, InvalidateTags } from './cache-response.decorators';
 import { CacheOptions } from './cache.options';
@@ -33,17 +34,23 @@ class ProbeController {
   }
 }
 
+const RESPONSE = defineCacheEntity<unknown>('response');
+
 const options: CacheOptions = {
   enabled: true,
   keyPrefix: 'spec',
   schemaVersion: 'v1',
-  ttlSeconds: { user: 60, userEmail: 60, session: 60, oauth: 60, profile: 60, http: 60 },
   ttlJitter: 0,
   negativeTtlSeconds: 5,
   l1MaxEntries: 100,
   l1TtlSeconds: 60,
   redisTimeoutMs: 50,
   breaker: { failureThreshold: 3, cooldownMs: 1000 },
+  responses: {
+    entity: RESPONSE,
+    key: ({ route, caller, query }) => `spec:http:${route}:${caller ?? 'public'}:${query}`,
+    identify: (req) => (req as { headers: Record<string, string> }).headers['x-user'],
+  },
 };
 
 describe('CacheInterceptor', () => {
@@ -52,10 +59,8 @@ describe('CacheInterceptor', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        CacheModule.forRootAsync({
-          useFactory: () => options,
-          extras: { identify: (req) => (req as { headers: Record<string, string> }).headers['x-user'] },
-        }),
+        CacheModule.forRootAsync({ useFactory: () => options }),
+        CacheModule.forFeature([{ entity: RESPONSE, ttlSeconds: 60, consistency: 'eventual' }]),
       ],
       controllers: [ProbeController],
     }).compile();
