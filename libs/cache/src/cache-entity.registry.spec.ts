@@ -3,20 +3,10 @@ import { Test } from '@nestjs/testing';
 import { defineCacheEntity } from './cache-entity';
 import { CacheEntityRegistry } from './cache-entity.registry';
 import { CacheModule } from './cache.module';
-import { CacheOptions } from './cache.options';
 import { CacheService } from './cache.service';
+import { inProcessCacheOptions } from './testing/in-process-options';
 
-const options: CacheOptions = {
-  enabled: true,
-  keyPrefix: 'spec',
-  schemaVersion: 'v1',
-  ttlJitter: 0,
-  negativeTtlSeconds: 5,
-  l1MaxEntries: 100,
-  l1TtlSeconds: 60,
-  redisTimeoutMs: 50,
-  breaker: { failureThreshold: 3, cooldownMs: 1000 },
-};
+const options = inProcessCacheOptions();
 
 const NOTE = defineCacheEntity<{ text: string }>('note');
 const OTHER = defineCacheEntity<string>('other');

@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { defineCacheEntity } from './cache-entity';
 import { CacheModule } from './cache.module';
 import { CacheResponse, InvalidateTags } from './cache-response.decorators';
-import { CacheOptions } from './cache.options';
+import { inProcessCacheOptions } from './testing/in-process-options';
 
 let counter = 0;
 
@@ -36,22 +36,13 @@ class ProbeController {
 
 const RESPONSE = defineCacheEntity<unknown>('response');
 
-const options: CacheOptions = {
-  enabled: true,
-  keyPrefix: 'spec',
-  schemaVersion: 'v1',
-  ttlJitter: 0,
-  negativeTtlSeconds: 5,
-  l1MaxEntries: 100,
-  l1TtlSeconds: 60,
-  redisTimeoutMs: 50,
-  breaker: { failureThreshold: 3, cooldownMs: 1000 },
+const options = inProcessCacheOptions({
   responses: {
     entity: RESPONSE,
     key: ({ route, caller, query }) => `spec:http:${route}:${caller ?? 'public'}:${query}`,
     identify: (req) => (req as { headers: Record<string, string> }).headers['x-user'],
   },
-};
+});
 
 describe('CacheInterceptor', () => {
   let app: NestFastifyApplication;
