@@ -1,7 +1,6 @@
 import {
   BeforeApplicationShutdown,
   Injectable,
-  Logger,
   OnApplicationShutdown,
   OnModuleInit,
   Optional,
@@ -16,10 +15,9 @@ import type { CircuitBreaker } from './circuit-breaker';
 import { decodeEntry, encodeEntry } from './entry-text';
 import { CacheInternalKeys } from './internal-keys';
 import { InvalidationBus } from './invalidation-bus';
+import { MissedInvalidations } from './missed-invalidations';
 import { ABSENT } from './serialization';
 import { SingleFlight } from './single-flight';
-
-const MAX_PENDING_INVALIDATIONS = 100_000;
 
 /** Which entry: enough to read one without loading it. */
 export interface EntrySpec<T = unknown> {
@@ -46,15 +44,13 @@ export interface WriteOptions {
  */
 @Injectable()
 export class CacheService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly logger = new Logger('Cache');
   readonly options: CacheOptions;
   private readonly bus?: InvalidationBus;
   private readonly subscriber?: RedisClient;
   private readonly flights = new SingleFlight();
   /** Fills in progress; a write to the same key marks its fill stale so it is not kept in L1. */
   private readonly fills = new Map<string, { stale: boolean }>();
-  /** Keys whose invalidation could not reach Redis: replayed as soon as Redis answers again. */
-  private readonly pendingInvalidations = new Set<string>();
+  private readonly missed = new MissedInvalidations();
   /** In single-process mode tags are tracked here (Redis sets otherwise). */
   private readonly localTags = new Map<string, Set<string>>();
 
@@ -110,7 +106,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
 
   /** Invalidations that could not reach Redis yet (replayed when it answers again). */
   get missedInvalidations(): number {
-    return this.pendingInvalidations.size;
+    return this.missed.size;
   }
 
   /** Whether L1 may serve strict entries now (strictL1 configured and its heartbeat fresh). */
@@ -193,7 +189,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     const l2 = this.tiers.l2;
     if (l2) {
       const tags = options.tags?.map((t) => this.keys.tagSet(t));
-      if (!(await l2.set(key, this.tiers.toL2(entity, text), ttlMs, { tags }))) this.rememberMissed([key]);
+      if (!(await l2.set(key, this.tiers.toL2(entity, text), ttlMs, { tags }))) this.missed.remember([key]);
     }
     if (this.l1Usable(entity))
       this.tiers.l1.set(key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));
@@ -208,7 +204,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     this.bus?.bump();
     this.markFillsStale(keys);
     this.tiers.l1.delete(keys);
-    if (this.tiers.l2 && !(await this.tiers.l2.del(keys))) this.rememberMissed(keys);
+    if (this.tiers.l2 && !(await this.tiers.l2.del(keys))) this.missed.remember(keys);
     await this.bus?.publish(keys);
   }
 
@@ -357,26 +353,8 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     return base * 1000 * jitter;
   }
 
-  private rememberMissed(keys: string[]): void {
-    for (const key of keys) {
-      if (this.pendingInvalidations.size >= MAX_PENDING_INVALIDATIONS) {
-        this.logger.error(
-          `More than ${MAX_PENDING_INVALIDATIONS} invalidations missed; entries may stay stale until their TTL`,
-        );
-        return;
-      }
-      this.pendingInvalidations.add(key);
-    }
-  }
-
   private async replayPendingInvalidations(options: { bypassBreaker?: boolean } = {}): Promise<void> {
     const l2 = this.tiers.l2;
-    if (!l2 || this.pendingInvalidations.size === 0) return;
-    const keys = [...this.pendingInvalidations];
-    if (await l2.del(keys, options)) {
-      keys.forEach((k) => this.pendingInvalidations.delete(k));
-      await this.bus?.publish(keys);
-      this.logger.log(`Replayed ${keys.length} invalidation(s) missed while Redis was unavailable`);
-    }
+    if (l2) await this.missed.replay(l2, async (keys) => this.bus?.publish(keys), options);
   }
 }
