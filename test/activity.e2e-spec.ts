@@ -1,5 +1,6 @@
 import { countQueries } from './support/query-count';
-import { CacheService } from '@app/cache';
+import { WriteBehindSets } from '@app/cache';
+import { WRITE_BEHIND_SETS } from '../apps/auth-service/src/common/redis-keys';
 import { PrismaService } from '@app/database';
 import Redis from 'ioredis';
 import { UserFactory } from './support/factories';
@@ -52,7 +53,7 @@ describe('session activity write-behind (lastSeenAt)', () => {
       expect(recorded).toBeLessThanOrEqual(2);
       expect(metrics).toMatch(/auth_session_activity_flushed_total [1-9]/);
       // The buffer in Redis is a set (`{sid}@{ms}`), emptied by the flush.
-      const key = a.app.get(CacheService).keys.writeBehind('session-activity');
+      const key = a.app.get(WriteBehindSets).open(WRITE_BEHIND_SETS.sessionActivity).key;
       expect(await redis.type(key)).toMatch(/^(set|none)$/);
     } finally {
       redis.disconnect();

@@ -1,6 +1,9 @@
-import { CacheService } from '@app/cache';
+import { CacheDiagnostics, CacheService } from '@app/cache';
 import { PrismaService } from '@app/database';
 import { randomUUID } from 'node:crypto';
+import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
+import { SESSION } from '../apps/auth-service/src/sessions/session-state.cache';
+import { USER } from '../apps/auth-service/src/users/users.cache';
 import { expectError, strongPassword, TokenResponse, uniqueEmail, UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
 
@@ -8,8 +11,9 @@ const ADMIN = { email: uniqueEmail('admin'), password: strongPassword() };
 const ADMIN_ENV = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password };
 
 const cacheOf = (i: Instance) => i.app.get(CacheService);
-const userKey = (i: Instance, id: string) => cacheOf(i).keys.user(id);
-const sessionKey = (i: Instance, sid: string) => cacheOf(i).keys.session(sid);
+const diagnosticsOf = (i: Instance) => i.app.get(CacheDiagnostics);
+const userKey = (i: Instance, id: string) => i.app.get(RedisKeys).user(id);
+const sessionKey = (i: Instance, userId: string, sid: string) => i.app.get(RedisKeys).session(userId, sid);
 const sidOf = (accessToken: string): string =>
   JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid;
 
@@ -169,7 +173,7 @@ describe('admin: roles, first admin and the cache routes', () => {
     const sid = sidOf(user.tokens.accessToken);
     for (const i of [a, b])
       expect((await i.http.get('/api/v1/auth/me', as(user.tokens.accessToken))).status).toBe(200);
-    expect((await cacheOf(a).peek('user', userKey(a, id))).l2).toBe(true);
+    expect((await diagnosticsOf(a).peek(USER, userKey(a, id))).l2).toBe(true);
 
     const res = await a.http.delete(`/api/v1/admin/cache/users/${id}`, as(admin.accessToken));
     expect(res.status).toBe(204);
@@ -177,8 +181,8 @@ describe('admin: roles, first admin and the cache routes', () => {
     for (const i of [a, b]) {
       await eventually(async () => {
         const [u, s] = [
-          await cacheOf(i).peek('user', userKey(i, id)),
-          await cacheOf(i).peek('session', sessionKey(i, sid)),
+          await diagnosticsOf(i).peek(USER, userKey(i, id)),
+          await diagnosticsOf(i).peek(SESSION, sessionKey(i, id, sid)),
         ];
         return u.l1 === false && u.l2 === false && s.l1 === false && s.l2 === false;
       });
@@ -186,22 +190,22 @@ describe('admin: roles, first admin and the cache routes', () => {
     expect((await get(b, `/users/${id}`, admin.accessToken)).body).toEqual({ cached: false });
     // The next request loads them again.
     expect((await b.http.get('/api/v1/auth/me', as(user.tokens.accessToken))).status).toBe(200);
-    expect((await cacheOf(a).peek('user', userKey(a, id))).l2).toBe(true);
+    expect((await diagnosticsOf(a).peek(USER, userKey(a, id))).l2).toBe(true);
   });
 
   it('POST /users/:id/validate finds a drift planted in Redis, repairs it, and then finds none', async () => {
     const user = await UserFactory.register(a.http, { name: 'Ada' });
     const id = user.tokens.user.id;
     expect((await a.http.get('/api/v1/auth/me', as(user.tokens.accessToken))).status).toBe(200);
-    const cached = (await cacheOf(a).peek<Record<string, unknown>>('user', userKey(a, id))).value!;
+    const cached = (await diagnosticsOf(a).peek(USER, userKey(a, id))).value!;
     // The drift: Redis says another name and an extra role (as a lost invalidation could leave it).
-    await cacheOf(b).set('user', userKey(b, id), { ...cached, name: 'Drifted', roles: ['user', 'admin'] });
+    await cacheOf(b).set(USER, userKey(b, id), { ...cached, name: 'Drifted', roles: ['user', 'admin'] });
     expect((await b.http.get('/api/v1/auth/me', as(user.tokens.accessToken))).body.name).toBe('Drifted');
 
     const res = await post(b, `/users/${id}/validate`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ consistent: false, fixed: true, differences: ['name', 'roles'] });
-    const repaired = await cacheOf(a).peek<Record<string, unknown>>('user', userKey(a, id));
+    const repaired = await diagnosticsOf(a).peek(USER, userKey(a, id));
     expect(repaired).toEqual(
       expect.objectContaining({ l2: true, value: expect.objectContaining({ name: 'Ada', roles: ['user'] }) }),
     );
@@ -251,7 +255,7 @@ describe('admin: roles, first admin and the cache routes', () => {
     const res = await post(a, '/bulk-sync', { userIds: [...ids, randomUUID()] });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ succeeded: 2, failed: 1, total: 3 });
-    for (const id of ids) expect((await cacheOf(b).peek('user', userKey(b, id))).l2).toBe(true);
+    for (const id of ids) expect((await diagnosticsOf(b).peek(USER, userKey(b, id))).l2).toBe(true);
     expectError(
       await post(a, '/bulk-sync', { userIds: Array.from({ length: 1001 }, () => randomUUID()) }),
       400,
@@ -264,16 +268,16 @@ describe('admin: roles, first admin and the cache routes', () => {
     const user = await UserFactory.register(a.http);
     const id = user.tokens.user.id;
     const sid = sidOf(user.tokens.accessToken);
-    await cacheOf(a).delete([userKey(a, id), sessionKey(a, sid)]);
-    expect((await cacheOf(a).peek('user', userKey(a, id))).l2).toBe(false);
+    await cacheOf(a).delete([userKey(a, id), sessionKey(a, id, sid)]);
+    expect((await diagnosticsOf(a).peek(USER, userKey(a, id))).l2).toBe(false);
 
     const res = await post(b, '/warm');
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ started: true });
     await eventually(async () => {
       const [u, s] = [
-        await cacheOf(a).peek('user', userKey(a, id)),
-        await cacheOf(a).peek('session', sessionKey(a, sid)),
+        await diagnosticsOf(a).peek(USER, userKey(a, id)),
+        await diagnosticsOf(a).peek(SESSION, sessionKey(a, id, sid)),
       ];
       return u.l2 === true && s.l2 === true;
       // Generous: the run's shared database holds every suite's sessions, all warmed before users.
@@ -288,11 +292,11 @@ describe('admin: roles, first admin and the cache routes', () => {
   it('POST /invalidate removes every entry with the tag', async () => {
     const user = await UserFactory.register(a.http);
     const id = user.tokens.user.id;
-    expect((await cacheOf(a).peek('user', userKey(a, id))).l2).toBe(true);
+    expect((await diagnosticsOf(a).peek(USER, userKey(a, id))).l2).toBe(true);
     const res = await post(a, '/invalidate', { tag: `user:${id}` });
     expect(res.status).toBe(200);
     expect(res.body.invalidated).toBeGreaterThanOrEqual(1);
-    expect((await cacheOf(b).peek('user', userKey(b, id))).l2).toBe(false);
+    expect((await diagnosticsOf(b).peek(USER, userKey(b, id))).l2).toBe(false);
     expectError(await post(a, '/invalidate', { tag: 'bad tag!' }), 400, 'validation_failed');
   });
 });

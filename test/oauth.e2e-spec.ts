@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { generateKeyPair, JWTPayload } from 'jose';
 import { Client } from 'pg';
+import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
 import { expectError, uniqueEmail, UserFactory } from './support/factories';
 import { freePort } from './support/servers';
 import { Instance, startInstance } from './support/instance';
@@ -332,7 +333,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
           first.user.id,
         ]),
       ).toBe(2);
-      const key = `e2e_${process.env.E2E_RUN_ID}:v1:oauth:acme:${createHash('sha256').update(who.sub).digest('hex')}`;
+      const key = a.app.get(RedisKeys).oauthAccount('acme', who.sub);
       expect(await redis.exists(key)).toBe(1);
     });
 
@@ -532,7 +533,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
 
       // A returning sign-in caches the lookup; unlinking deletes that entry.
       await tokensAfter(await signIn(who.sub));
-      const key = `e2e_${process.env.E2E_RUN_ID}:v1:oauth:acme:${createHash('sha256').update(who.sub).digest('hex')}`;
+      const key = a.app.get(RedisKeys).oauthAccount('acme', who.sub);
       expect(await redis.exists(key)).toBe(1);
       expect((await a.http.delete('/api/v1/auth/oauth/accounts/acme', auth)).status).toBe(204);
       expect(await redis.exists(key)).toBe(0); // the cached lookup went with it

@@ -1,4 +1,5 @@
 import { CacheService } from '@app/cache';
+import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { expectError, RegisteredUser, TokenResponse, UserFactory } from './support/factories';
@@ -153,8 +154,8 @@ describe('sessions: GET /auth/sessions, DELETE /auth/sessions/:id', () => {
       expect(rowCount).toBe(1);
       // Real expiry needs no help (the cached state carries expiresAt); a change made behind the
       // service's back does: drop the cached state as an operator would.
-      const cache = a.app.get(CacheService);
-      await cache.delete([cache.keys.session(sidOf(expired.accessToken))]);
+      const keys = a.app.get(RedisKeys);
+      await a.app.get(CacheService).delete([keys.session(user.tokens.user.id, sidOf(expired.accessToken))]);
 
       const res = await list(user.tokens.accessToken);
       expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { join } from 'node:path';
-import { CacheModule, CacheOptions } from '@app/cache';
+import { CacheModule, CacheOptions, defineCacheEntity } from '@app/cache';
 import { DatabaseModule } from '@app/database';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
@@ -9,6 +9,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { AccountModule } from './account/account.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { KEY_SCHEMA_VERSION, RedisKeys } from './common/redis-keys';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { AppConfig, REDIS_CIRCUIT } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -22,20 +23,14 @@ import { SecretsModule } from './secrets/secrets.module';
 import { ServiceSecretsRepository } from './secrets/service-secrets.repository';
 import { WellKnownModule } from './well-known/well-known.module';
 
+/** Responses of `@CacheResponse` routes (each route gives its own TTL): eventual, tag-invalidated. */
+const HTTP_RESPONSE = defineCacheEntity<unknown>('http');
+
 function cacheOptions(config: AppConfig): CacheOptions {
-  const ttl = config.cache.ttlSeconds;
   return {
     enabled: config.cache.enabled,
     keyPrefix: config.cache.keyPrefix,
-    schemaVersion: config.cache.schemaVersion,
-    ttlSeconds: {
-      user: ttl.user,
-      userEmail: ttl.user,
-      session: ttl.session,
-      oauth: ttl.oauth,
-      profile: ttl.profile,
-      http: config.cache.httpTtlSeconds,
-    },
+    schemaVersion: KEY_SCHEMA_VERSION,
     ttlJitter: config.cache.ttlJitter,
     negativeTtlSeconds: config.cache.negativeTtlSeconds,
     l1MaxEntries: config.cache.l1MaxEntries,
@@ -74,17 +69,21 @@ export class AppModule {
         }),
         CacheModule.forRootAsync({
           imports: [SecretsModule],
-          inject: [ServiceSecretsRepository],
-          useFactory: async (secrets: ServiceSecretsRepository) => ({
+          inject: [ServiceSecretsRepository, RedisKeys],
+          useFactory: async (secrets: ServiceSecretsRepository, keys: RedisKeys) => ({
             ...cacheOptions(config),
-            // Values holding personal data (emails, names, bios) are encrypted in Redis.
-            encryption: {
-              key: await secrets.getOrCreate('cache-encryption-key'),
-              entities: ['user', 'profile', 'oauth'],
+            // For the entities registered `encrypted`: those holding personal data (emails, names, bios).
+            encryptionKey: await secrets.getOrCreate('cache-encryption-key'),
+            responses: {
+              entity: HTTP_RESPONSE,
+              key: (parts) => keys.httpResponse(parts),
+              identify: (request) => (request as { user?: { userId?: string } }).user?.userId,
             },
           }),
-          extras: { identify: (request) => (request as { user?: { userId?: string } }).user?.userId },
         }),
+        CacheModule.forFeature([
+          { entity: HTTP_RESPONSE, ttlSeconds: config.cache.httpTtlSeconds, consistency: 'eventual' },
+        ]),
         MetricsModule.forRootAsync({ useFactory: () => ({ token: config.metricsToken, prefix: 'auth_' }) }),
         AccountModule,
         AuthModule,

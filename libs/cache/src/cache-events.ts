@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { CacheEntity } from './cache.options';
 import type { CircuitState } from './circuit-breaker';
 
 export type CacheTier = 'l1' | 'l2';
 
 export interface CacheEventMap {
-  hit: [{ tier: CacheTier; entity: CacheEntity }];
-  miss: [{ tier: CacheTier; entity: CacheEntity }];
+  /** `entity`: the name of a registered entity (CacheEntity.name). */
+  hit: [{ tier: CacheTier; entity: string }];
+  miss: [{ tier: CacheTier; entity: string }];
   /** A Redis call failed or timed out; the caller fell back to the next tier. */
   error: [{ operation: string; error: Error }];
   /** Duration of one Redis call, in seconds. */
@@ -14,7 +14,7 @@ export interface CacheEventMap {
   invalidation: [{ direction: 'sent' | 'received'; keys: number }];
   circuit: [{ state: CircuitState }];
   /** The loader ran: the value came from the source of truth. */
-  load: [{ entity: CacheEntity }];
+  load: [{ entity: string }];
 }
 
 /** What the cache reports, for metrics and the admin stats; emitting costs nothing when nobody listens. */

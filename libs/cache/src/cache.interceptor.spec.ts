@@ -1,9 +1,10 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { defineCacheEntity } from './cache-entity';
 import { CacheModule } from './cache.module';
 import { CacheResponse, InvalidateTags } from './cache-response.decorators';
-import { CacheOptions } from './cache.options';
+import { inProcessCacheOptions } from './testing/in-process-options';
 
 let counter = 0;
 
@@ -33,18 +34,15 @@ class ProbeController {
   }
 }
 
-const options: CacheOptions = {
-  enabled: true,
-  keyPrefix: 'spec',
-  schemaVersion: 'v1',
-  ttlSeconds: { user: 60, userEmail: 60, session: 60, oauth: 60, profile: 60, http: 60 },
-  ttlJitter: 0,
-  negativeTtlSeconds: 5,
-  l1MaxEntries: 100,
-  l1TtlSeconds: 60,
-  redisTimeoutMs: 50,
-  breaker: { failureThreshold: 3, cooldownMs: 1000 },
-};
+const RESPONSE = defineCacheEntity<unknown>('response');
+
+const options = inProcessCacheOptions({
+  responses: {
+    entity: RESPONSE,
+    key: ({ route, caller, query }) => `spec:http:${route}:${caller ?? 'public'}:${query}`,
+    identify: (req) => (req as { headers: Record<string, string> }).headers['x-user'],
+  },
+});
 
 describe('CacheInterceptor', () => {
   let app: NestFastifyApplication;
@@ -52,10 +50,8 @@ describe('CacheInterceptor', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        CacheModule.forRootAsync({
-          useFactory: () => options,
-          extras: { identify: (req) => (req as { headers: Record<string, string> }).headers['x-user'] },
-        }),
+        CacheModule.forRootAsync({ useFactory: () => options }),
+        CacheModule.forFeature([{ entity: RESPONSE, ttlSeconds: 60, consistency: 'eventual' }]),
       ],
       controllers: [ProbeController],
     }).compile();

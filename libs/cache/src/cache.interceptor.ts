@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, lastValueFrom, mergeMap, Observable } from 'rxjs';
 import {
@@ -7,7 +7,6 @@ import {
   INVALIDATE_TAGS,
   RequestLike,
 } from './cache-response.metadata';
-import { CACHE_MODULE_EXTRAS, CacheModuleExtras } from './cache.module-options';
 import { CacheService } from './cache.service';
 
 /**
@@ -20,7 +19,6 @@ export class CacheInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly cache: CacheService,
-    @Inject(CACHE_MODULE_EXTRAS) private readonly extras: CacheModuleExtras,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -29,7 +27,8 @@ export class CacheInterceptor implements NestInterceptor {
       .switchToHttp()
       .getRequest<RequestLike & { method: string; routeOptions?: { url?: string } }>();
     const handler = context.getHandler();
-    const caller = this.extras.identify(request);
+    const responses = this.cache.options.responses;
+    const caller = responses?.identify(request);
 
     const invalidate = this.reflector.get<(r: RequestLike, c: string | undefined) => string[]>(
       INVALIDATE_TAGS,
@@ -47,17 +46,17 @@ export class CacheInterceptor implements NestInterceptor {
 
     const options = this.reflector.get<CacheResponseOptions>(CACHE_RESPONSE, handler);
     if (!options || request.method !== 'GET' || !this.cache.enabled) return next.handle();
+    if (!responses) throw new Error('@CacheResponse needs the cache option `responses` (CacheOptions)');
     if (options.perCaller && !caller) return next.handle();
-    const route = request.routeOptions?.url ?? context.getClass().name + '.' + handler.name;
-    const key = this.cache.keys.httpResponse(
-      route,
-      options.perCaller ? caller! : 'public',
-      JSON.stringify(request.query ?? {}),
-    );
+    const key = responses.key({
+      route: request.routeOptions?.url ?? context.getClass().name + '.' + handler.name,
+      caller: options.perCaller ? caller : undefined,
+      query: JSON.stringify(request.query ?? {}),
+    });
     const tags = options.tags?.(request, caller) ?? [];
     return from(
       this.cache.getOrLoad({
-        entity: 'http',
+        entity: responses.entity,
         key,
         ttlSeconds: options.ttlSeconds,
         tags,

@@ -1,24 +1,33 @@
+import type { CacheEntity } from './cache-entity';
 import type { StrictL1Options } from './invalidation-bus';
 
-/** Entities the cache knows, each with its own TTL and consistency rule. */
-export type CacheEntity = 'user' | 'userEmail' | 'session' | 'oauth' | 'profile' | 'http';
+export type { Consistency } from './cache-entity';
 
-/**
- * `strict`: must never be served stale on another instance (session state, users, profiles): with
- * Redis, read from Redis on every access, or with `strictL1` from L1 while writes wait for every
- * instance to acknowledge their invalidations (InvalidationBus); from L1 in single-process mode.
- * `eventual`: L1 may serve it while the invalidation channel is healthy; a cross-instance write is
- * seen once its invalidation message arrives (milliseconds).
- */
-export type Consistency = 'strict' | 'eventual';
+/** What identifies one cached HTTP response; the app's key builder turns it into a key. */
+export interface ResponseKeyParts {
+  /** The route template (`/api/v1/users/:id`), never the URL. */
+  route: string;
+  /** The caller of a per-caller route; undefined for a public one. */
+  caller: string | undefined;
+  /** The request's query, serialised. */
+  query: string;
+}
+
+/** How the CacheInterceptor caches the responses of `@CacheResponse` routes. */
+export interface ResponseCacheOptions {
+  /** The registered entity responses are cached as (its consistency and encryption apply). */
+  entity: CacheEntity<unknown>;
+  key: (parts: ResponseKeyParts) => string;
+  /** Who is calling, for per-caller keys and tags; undefined for anonymous requests. */
+  identify: (request: unknown) => string | undefined;
+}
 
 export interface CacheOptions {
   enabled: boolean;
-  /** Prefix of every key (`auth`), followed by the schema version. */
+  /** Prefix of the library's own keys (tag sets, channels, write-behind sets), then the schema version. */
   keyPrefix: string;
-  /** Bumped when a cached shape changes, so a deploy never reads an old shape. */
+  /** Bumped when the key layout or a cached shape changes, so a deploy never reads an old one. */
   schemaVersion: string;
-  ttlSeconds: Record<CacheEntity, number>;
   /** ±fraction of the TTL added at random, so entries written together do not expire together. */
   ttlJitter: number;
   /** How long an "absent row" answer may be cached. */
@@ -34,8 +43,10 @@ export interface CacheOptions {
    * only the subscribers of one node.
    */
   strictL1?: StrictL1Options;
-  /** Entities whose Redis values are encrypted (AES-256-GCM with this 32-byte key). */
-  encryption?: { key: Buffer; entities: CacheEntity[] };
+  /** 32 bytes: the AES-256-GCM key sealing the Redis values of entities registered `encrypted`. */
+  encryptionKey?: Buffer;
+  /** Needed by `@CacheResponse` routes; `@InvalidateTags` alone needs only `identify` (else anonymous). */
+  responses?: ResponseCacheOptions;
 }
 
 export const CACHE_OPTIONS = Symbol('CACHE_OPTIONS');

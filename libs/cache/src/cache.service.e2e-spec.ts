@@ -1,9 +1,12 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { RedisService } from '@app/redis';
-import { CacheKeys } from './cache-keys';
-import { CacheEntity, CacheOptions } from './cache.options';
-import { CacheService } from './cache.service';
+import { defineCacheEntity } from './cache-entity';
+import { CacheEntityRegistry } from './cache-entity.registry';
+import { CacheTiers } from './cache-tiers';
+import { CacheOptions } from './cache.options';
+import { CacheService, EntrySpec } from './cache.service';
+import { CacheInternalKeys } from './internal-keys';
 import { ChaosRedis } from './testing/chaos-redis';
 
 /**
@@ -14,13 +17,35 @@ import { ChaosRedis } from './testing/chaos-redis';
 const redisUrl = process.env.E2E_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let prefixCounter = 0;
 
+/** The entities of this suite: the library knows none, so a suite (like an app) registers its own. */
+type Entry = Record<string, unknown>;
+const ENTITIES = {
+  user: defineCacheEntity<Entry>('user'),
+  session: defineCacheEntity<Entry>('session'),
+  profile: defineCacheEntity<Entry>('profile'),
+  oauth: defineCacheEntity<Entry>('oauth'),
+  http: defineCacheEntity<Entry>('http'),
+};
+const { user: USER, session: SESSION, profile: PROFILE, oauth: OAUTH, http: HTTP } = ENTITIES;
+
+function registry(ttlSeconds: number): CacheEntityRegistry {
+  const entities = new CacheEntityRegistry();
+  entities.register([
+    { entity: USER, ttlSeconds, consistency: 'strict' },
+    { entity: SESSION, ttlSeconds, consistency: 'strict' },
+    { entity: PROFILE, ttlSeconds, consistency: 'strict' },
+    { entity: OAUTH, ttlSeconds, consistency: 'eventual' },
+    { entity: HTTP, ttlSeconds, consistency: 'eventual' },
+  ]);
+  return entities;
+}
+
 function options(overrides: Partial<CacheOptions> = {}): CacheOptions {
   prefixCounter++;
   return {
     enabled: true,
     keyPrefix: `e2e_${process.env.E2E_RUN_ID ?? 'local'}_cache${prefixCounter}`,
     schemaVersion: 'v1',
-    ttlSeconds: { user: 60, userEmail: 60, session: 60, oauth: 60, profile: 60, http: 60 },
     ttlJitter: 0.1,
     negativeTtlSeconds: 30,
     l1MaxEntries: 1000,
@@ -33,6 +58,8 @@ function options(overrides: Partial<CacheOptions> = {}): CacheOptions {
 
 interface Harness {
   cache: CacheService;
+  /** A key of this cache's prefix (instances made with the same options share it). */
+  key(entity: keyof typeof ENTITIES, id: string): string;
   chaos?: ChaosRedis;
   /** The pub/sub connection (Redis mode). */
   subscriber?: Redis;
@@ -41,28 +68,35 @@ interface Harness {
 
 const clients: Redis[] = [];
 
-async function makeCache(mode: 'local' | 'redis', opts: CacheOptions = options()): Promise<Harness> {
+async function makeCache(
+  mode: 'local' | 'redis',
+  opts: CacheOptions = options(),
+  ttlSeconds = 60,
+): Promise<Harness> {
+  const key = (entity: string, id: string) => `${opts.keyPrefix}:${entity}:${id}`;
+  const keys = new CacheInternalKeys(opts);
   if (mode === 'local') {
-    const cache = new CacheService(opts, new CacheKeys(opts));
-    return { cache, close: () => cache.onApplicationShutdown() };
+    const cache = new CacheService(new CacheTiers(opts, registry(ttlSeconds)), keys);
+    return { cache, key, close: () => cache.onApplicationShutdown() };
   }
   const real = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   clients.push(real);
   const chaos = new ChaosRedis(real);
   let subscriber: Redis | undefined;
-  const cache = new CacheService(opts, new CacheKeys(opts), {
+  const redis = {
     client: chaos.client,
     duplicate: () => {
       subscriber = real.duplicate();
       clients.push(subscriber);
       return subscriber;
     },
-  } as unknown as RedisService);
+  } as unknown as RedisService;
+  const cache = new CacheService(new CacheTiers(opts, registry(ttlSeconds), redis), keys, redis);
   await waitUntil(() => real.status === 'ready');
   // The invalidation channel subscribes asynchronously.
   if (opts.enabled)
     await waitUntil(() => (cache as unknown as { bus?: { healthy: boolean } }).bus?.healthy === true);
-  return { cache, chaos, subscriber, close: () => cache.onApplicationShutdown() };
+  return { cache, key, chaos, subscriber, close: () => cache.onApplicationShutdown() };
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -87,13 +121,13 @@ describe.each(['local', 'redis'] as const)('CacheService behaviour (%s)', (mode)
   beforeEach(async () => (h = await makeCache(mode)));
   afterEach(() => h.close());
 
-  const entities: CacheEntity[] = ['user', 'oauth'];
+  const entities = ['user', 'oauth'] as const;
 
   it.each(entities)('reads through once, then serves from the cache (%s)', async (entity) => {
     const loader = counter(() => ({ id: 'u1', name: 'Ada' }));
-    const key = h.cache.keys.user(`a-${entity}`);
+    const key = h.key('user', `a-${entity}`);
     for (let i = 0; i < 3; i++)
-      await expect(h.cache.getOrLoad({ entity, key, load: loader.load })).resolves.toEqual({
+      await expect(h.cache.getOrLoad({ entity: ENTITIES[entity], key, load: loader.load })).resolves.toEqual({
         id: 'u1',
         name: 'Ada',
       });
@@ -101,17 +135,17 @@ describe.each(['local', 'redis'] as const)('CacheService behaviour (%s)', (mode)
   });
 
   it('peekMany answers only when every entry is in memory and present: never loads, never waits', async () => {
-    const [k1, k2] = [h.cache.keys.user('peek1'), h.cache.keys.user('peek2')];
-    const specs = [
-      { entity: 'user' as const, key: k1 },
-      { entity: 'user' as const, key: k2 },
-    ] as [{ entity: 'user'; key: string }, { entity: 'user'; key: string }];
+    const [k1, k2] = [h.key('user', 'peek1'), h.key('user', 'peek2')];
+    const specs: [EntrySpec<Entry>, EntrySpec<Entry>] = [
+      { entity: USER, key: k1 },
+      { entity: USER, key: k2 },
+    ];
     expect(h.cache.peekMany(specs)).toBeUndefined();
-    await h.cache.getOrLoad({ entity: 'user', key: k1, load: async () => ({ id: 'peek1' }) });
+    await h.cache.getOrLoad({ entity: USER, key: k1, load: async () => ({ id: 'peek1' }) });
     expect(h.cache.peekMany(specs)).toBeUndefined(); // one of two
-    await h.cache.getOrLoad({ entity: 'user', key: k2, load: async () => null });
+    await h.cache.getOrLoad({ entity: USER, key: k2, load: async () => null });
     expect(h.cache.peekMany(specs)).toBeUndefined(); // a negative entry is not an answer
-    await h.cache.set('user', k2, { id: 'peek2' });
+    await h.cache.set(USER, k2, { id: 'peek2' });
     // Without Redis L1 is the cache; with Redis, a strict entity is not trusted from L1 here.
     if (mode === 'local') expect(h.cache.peekMany(specs)).toEqual([{ id: 'peek1' }, { id: 'peek2' }]);
     else expect(h.cache.peekMany(specs)).toBeUndefined();
@@ -120,13 +154,13 @@ describe.each(['local', 'redis'] as const)('CacheService behaviour (%s)', (mode)
   });
 
   it('caches an absent row briefly, and the write that creates it replaces the negative entry', async () => {
-    const key = h.cache.keys.user('absent');
+    const key = h.key('user', 'absent');
     const loader = counter<{ id: string }>(() => null);
-    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toBeNull();
-    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toBeNull();
+    expect(await h.cache.getOrLoad({ entity: USER, key, load: loader.load })).toBeNull();
+    expect(await h.cache.getOrLoad({ entity: USER, key, load: loader.load })).toBeNull();
     expect(loader.calls).toBe(1);
-    await h.cache.set('user', key, { id: 'absent' });
-    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toEqual({ id: 'absent' });
+    await h.cache.set(USER, key, { id: 'absent' });
+    expect(await h.cache.getOrLoad({ entity: USER, key, load: loader.load })).toEqual({ id: 'absent' });
     expect(loader.calls).toBe(1);
   });
 
@@ -137,102 +171,92 @@ describe.each(['local', 'redis'] as const)('CacheService behaviour (%s)', (mode)
       await new Promise((r) => setTimeout(r, 30));
       return { id: 'sf' };
     };
-    const key = h.cache.keys.user('single-flight');
+    const key = h.key('user', 'single-flight');
     const results = await Promise.all(
-      Array.from({ length: 200 }, () => h.cache.getOrLoad({ entity: 'user', key, load })),
+      Array.from({ length: 200 }, () => h.cache.getOrLoad({ entity: USER, key, load })),
     );
     expect(results.every((r) => r?.id === 'sf')).toBe(true);
     expect(calls).toBe(1);
   });
 
   it('write-through: the next read returns the written value without loading', async () => {
-    const key = h.cache.keys.profile('wt');
+    const key = h.key('profile', 'wt');
     const loader = counter(() => ({ bio: 'old' }));
-    await h.cache.getOrLoad({ entity: 'profile', key, load: loader.load });
-    await h.cache.set('profile', key, { bio: 'new' });
-    expect(await h.cache.getOrLoad({ entity: 'profile', key, load: loader.load })).toEqual({ bio: 'new' });
+    await h.cache.getOrLoad({ entity: PROFILE, key, load: loader.load });
+    await h.cache.set(PROFILE, key, { bio: 'new' });
+    expect(await h.cache.getOrLoad({ entity: PROFILE, key, load: loader.load })).toEqual({ bio: 'new' });
     expect(loader.calls).toBe(1);
   });
 
   it('delete makes the next read load again', async () => {
-    const key = h.cache.keys.session('del');
+    const key = h.key('session', 'del');
     const loader = counter(() => ({ id: 'del' }));
-    await h.cache.getOrLoad({ entity: 'session', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: SESSION, key, load: loader.load });
     await h.cache.delete([key]);
-    await h.cache.getOrLoad({ entity: 'session', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: SESSION, key, load: loader.load });
     expect(loader.calls).toBe(2);
   });
 
   it('invalidating a tag removes every entry carrying it, and only those', async () => {
-    const tagged = [h.cache.keys.httpResponse('/a', 'u1', ''), h.cache.keys.httpResponse('/b', 'u1', '')];
-    const other = h.cache.keys.httpResponse('/a', 'u2', '');
-    for (const key of tagged) await h.cache.set('http', key, { key }, { tags: ['user:u1'] });
-    await h.cache.set('http', other, { key: other }, { tags: ['user:u2'] });
+    const tagged = [h.key('http', '/a:u1'), h.key('http', '/b:u1')];
+    const other = h.key('http', '/a:u2');
+    for (const key of tagged) await h.cache.set(HTTP, key, { key }, { tags: ['user:u1'] });
+    await h.cache.set(HTTP, other, { key: other }, { tags: ['user:u2'] });
     expect(await h.cache.invalidateTag('user:u1')).toBe(2);
     const loader = counter(() => ({ reloaded: true }));
     for (const key of tagged)
-      expect(await h.cache.getOrLoad({ entity: 'http', key, load: loader.load })).toEqual({ reloaded: true });
-    expect(await h.cache.getOrLoad({ entity: 'http', key: other, load: loader.load })).toEqual({
+      expect(await h.cache.getOrLoad({ entity: HTTP, key, load: loader.load })).toEqual({ reloaded: true });
+    expect(await h.cache.getOrLoad({ entity: HTTP, key: other, load: loader.load })).toEqual({
       key: other,
     });
   });
 
   it('keeps Dates as Dates', async () => {
     const at = new Date('2026-01-02T03:04:05.678Z');
-    const key = h.cache.keys.session('dates');
-    await h.cache.set('session', key, { expiresAt: at, revokedAt: null });
-    const value = await h.cache.getOrLoad<{ expiresAt: Date }>({
-      entity: 'session',
-      key,
-      load: async () => null,
-    });
+    const key = h.key('session', 'dates');
+    await h.cache.set(SESSION, key, { expiresAt: at, revokedAt: null });
+    const value = await h.cache.getOrLoad({ entity: SESSION, key, load: async () => null });
     expect(value?.expiresAt).toBeInstanceOf(Date);
-    expect(value?.expiresAt.getTime()).toBe(at.getTime());
+    expect((value?.expiresAt as Date).getTime()).toBe(at.getTime());
   });
 
   it('lets a write made during a slow load win over the older value the load read', async () => {
-    const key = h.cache.keys.session('race');
+    const key = h.key('session', 'race');
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const slow = h.cache.getOrLoad({
-      entity: 'session',
+      entity: SESSION,
       key,
       load: async () => (await gate, { revoked: false }),
     });
     await new Promise((r) => setTimeout(r, 10));
-    await h.cache.set('session', key, { revoked: true });
+    await h.cache.set(SESSION, key, { revoked: true });
     release();
     await slow;
-    expect(
-      await h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ revoked: false }) }),
-    ).toEqual({ revoked: true });
+    expect(await h.cache.getOrLoad({ entity: SESSION, key, load: async () => ({ revoked: false }) })).toEqual(
+      { revoked: true },
+    );
   });
 
   it('expires entries after their TTL', async () => {
     await h.close();
-    h = await makeCache(
-      mode,
-      options({
-        ttlSeconds: { user: 1, userEmail: 1, session: 1, oauth: 1, profile: 1, http: 1 },
-        l1TtlSeconds: 1,
-      }),
-    );
-    const key = h.cache.keys.user('ttl');
+    h = await makeCache(mode, options({ l1TtlSeconds: 1 }), 1);
+    const key = h.key('user', 'ttl');
     const loader = counter(() => ({ id: 'ttl' }));
-    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: USER, key, load: loader.load });
     await new Promise((r) => setTimeout(r, 1_300));
-    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: USER, key, load: loader.load });
     expect(loader.calls).toBe(2);
   });
 
   it('with the cache disabled, always loads and never stores', async () => {
     await h.close();
     h = await makeCache(mode, options({ enabled: false }));
-    const key = h.cache.keys.user('off');
+    const key = h.key('user', 'off');
     const loader = counter(() => ({ id: 'off' }));
-    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
-    await h.cache.set('user', key, { id: 'written' });
-    expect(await h.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toEqual({ id: 'off' });
+    await h.cache.getOrLoad({ entity: USER, key, load: loader.load });
+    await h.cache.set(USER, key, { id: 'written' });
+    expect(await h.cache.getOrLoad({ entity: USER, key, load: loader.load })).toEqual({ id: 'off' });
     expect(loader.calls).toBe(2);
   });
 });
@@ -251,25 +275,25 @@ describe('CacheService across instances (Redis)', () => {
   });
 
   it('strict entities: a write on A is what B reads next, with no wait', async () => {
-    const key = a.cache.keys.user('strict');
+    const key = a.key('user', 'strict');
     for (let i = 0; i < 50; i++) {
-      await a.cache.set('user', key, { version: i });
-      expect(await b.cache.getOrLoad({ entity: 'user', key, load: async () => ({ version: -1 }) })).toEqual({
+      await a.cache.set(USER, key, { version: i });
+      expect(await b.cache.getOrLoad({ entity: USER, key, load: async () => ({ version: -1 }) })).toEqual({
         version: i,
       });
     }
   });
 
   it('eventual entities: B serves its L1 copy, and drops it when A publishes a write', async () => {
-    const key = a.cache.keys.oauthAccount('github', '42');
+    const key = a.key('oauth', 'github:42');
     const loader = counter(() => ({ userId: 'old' }));
-    await b.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    await b.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     const before = b.cache.counters.hits.l1;
-    await b.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    await b.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(b.cache.counters.hits.l1).toBe(before + 1);
-    await a.cache.set('oauth', key, { userId: 'new' });
+    await a.cache.set(OAUTH, key, { userId: 'new' });
     await waitUntil(() => b.cache.counters.invalidationsReceived > 0);
-    expect(await b.cache.getOrLoad({ entity: 'oauth', key, load: loader.load })).toEqual({ userId: 'new' });
+    expect(await b.cache.getOrLoad({ entity: OAUTH, key, load: loader.load })).toEqual({ userId: 'new' });
   });
 });
 
@@ -291,11 +315,11 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
   });
 
   const read = (h: Harness, key: string, version = -1) =>
-    h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ version }) });
+    h.cache.getOrLoad({ entity: SESSION, key, load: async () => ({ version }) });
 
   it('serves a strict entry from L1: repeated reads make no Redis call', async () => {
-    const key = a.cache.keys.session('l1');
-    await a.cache.set('session', key, { version: 1 });
+    const key = a.key('session', 'l1');
+    await a.cache.set(SESSION, key, { version: 1 });
     await read(b, key);
     const reads: string[] = [];
     // Heartbeats (PUBLISH) run meanwhile; reads would show as GET or MGET.
@@ -311,33 +335,33 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
   });
 
   it('peekMany serves from L1 while it is trusted, and stops the moment a write on A drops the entry', async () => {
-    const key = a.cache.keys.session('peek');
-    const spec = { entity: 'session' as const, key };
-    await a.cache.set('session', key, { version: 1 });
+    const key = a.key('session', 'peek');
+    const spec = { entity: SESSION, key };
+    await a.cache.set(SESSION, key, { version: 1 });
     await read(b, key);
     expect(b.cache.peekMany([spec, spec])).toEqual([{ version: 1 }, { version: 1 }]);
-    await a.cache.set('session', key, { version: 2 });
+    await a.cache.set(SESSION, key, { version: 2 });
     expect(b.cache.peekMany([spec, spec])).toBeUndefined();
     await read(b, key);
     expect(b.cache.peekMany([spec, spec])).toEqual([{ version: 2 }, { version: 2 }]);
   });
 
   it('a write on A returns only after B dropped its L1 copy: B reads it next, 100 times out of 100', async () => {
-    const key = a.cache.keys.session('ack');
+    const key = a.key('session', 'ack');
     for (let i = 0; i < 100; i++) {
       await read(b, key); // B holds version i - 1 (or the loader's) in L1
-      await a.cache.set('session', key, { version: i });
+      await a.cache.set(SESSION, key, { version: i });
       expect(await read(b, key)).toEqual({ version: i });
     }
   });
 
   it('an instance whose channel stalls stops trusting L1 before a writer that waited for it returns', async () => {
-    const key = a.cache.keys.session('stall');
-    await a.cache.set('session', key, { revoked: false });
+    const key = a.key('session', 'stall');
+    await a.cache.set(SESSION, key, { revoked: false });
     expect(await read(b, key)).toEqual({ revoked: false }); // in B's L1 now
     b.subscriber!.stream.pause(); // B's pub/sub socket stops being read: no invalidation, no heartbeat
     const started = performance.now();
-    await a.cache.set('session', key, { revoked: true });
+    await a.cache.set(SESSION, key, { revoked: true });
     const waited = performance.now() - started;
     // A waited for B's acknowledgement until the trust window ended...
     expect(waited).toBeGreaterThanOrEqual(TRUST_MS * 0.5);
@@ -348,14 +372,14 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
   });
 
   it('a Redis read that overlaps an invalidation does not put what it read into L1', async () => {
-    const key = a.cache.keys.session('overlap');
-    await a.cache.set('session', key, { revoked: false });
+    const key = a.key('session', 'overlap');
+    await a.cache.set(SESSION, key, { revoked: false });
     b.chaos!.slowMs = 150;
     b.chaos!.mode = 'slow';
     // B's GET runs now (before A's write) and its answer arrives after A's invalidation.
     const slowRead = read(b, key);
     await new Promise((r) => setTimeout(r, 20));
-    await a.cache.set('session', key, { revoked: true });
+    await a.cache.set(SESSION, key, { revoked: true });
     b.chaos!.mode = 'ok';
     // Concurrent with the write: either answer is right for this read; what matters is the next one.
     expect([false, true]).toContain(((await slowRead) as { revoked?: boolean } | null)?.revoked);
@@ -369,28 +393,28 @@ describe('CacheService invalidation channel (Redis)', () => {
   afterEach(() => h.close());
 
   it('flushes L1 when the channel drops, serves eventual entries from Redis meanwhile, and resumes L1 after resubscribing', async () => {
-    const key = h.cache.keys.oauthAccount('oidc', 'flush');
+    const key = h.key('oauth', 'oidc:flush');
     const loader = counter(() => ({ userId: 'u' }));
-    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     const internals = h.cache as unknown as { subscriber: Redis; bus: { healthy: boolean } };
     const l1Hits = () => h.cache.counters.hits.l1;
 
     let before = l1Hits();
-    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(l1Hits()).toBe(before + 1);
 
     internals.subscriber.disconnect(true); // drop the connection; ioredis reconnects by itself
     await waitUntil(() => !internals.bus.healthy);
     before = l1Hits();
-    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(l1Hits()).toBe(before); // not from L1: invalidations could be missed right now
 
     await waitUntil(() => internals.bus.healthy);
     before = l1Hits();
-    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(l1Hits()).toBe(before); // L1 was flushed on resubscribe: this one came from Redis
     before = l1Hits();
-    await h.cache.getOrLoad({ entity: 'oauth', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(l1Hits()).toBe(before + 1);
     expect(loader.calls).toBe(1);
   });
@@ -405,10 +429,10 @@ describe('CacheService under Redis failures (chaos)', () => {
     '%s: every read still answers from the loader, failures are counted',
     async (mode) => {
       h.chaos!.mode = mode;
-      const key = h.cache.keys.user(`chaos-${mode}`);
+      const key = h.key('user', `chaos-${mode}`);
       const started = performance.now();
       for (let i = 0; i < 5; i++) {
-        await expect(h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ i }) })).resolves.toEqual({
+        await expect(h.cache.getOrLoad({ entity: USER, key, load: async () => ({ i }) })).resolves.toEqual({
           i,
         });
       }
@@ -421,28 +445,27 @@ describe('CacheService under Redis failures (chaos)', () => {
 
   it('an open circuit adds no Redis calls and no latency', async () => {
     h.chaos!.mode = 'hang';
-    const key = h.cache.keys.user('open');
-    for (let i = 0; i < 3; i++) await h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ i }) });
+    const key = h.key('user', 'open');
+    for (let i = 0; i < 3; i++) await h.cache.getOrLoad({ entity: USER, key, load: async () => ({ i }) });
     expect(h.cache.breaker.state).toBe('open');
     const calls = h.chaos!.calls;
     const started = performance.now();
-    for (let i = 0; i < 100; i++) await h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ i }) });
+    for (let i = 0; i < 100; i++) await h.cache.getOrLoad({ entity: USER, key, load: async () => ({ i }) });
     expect(h.chaos!.calls).toBe(calls);
     expect(performance.now() - started).toBeLessThan(100);
   });
 
   it('recovers: after the cool-down a probe closes the circuit and hits resume', async () => {
     h.chaos!.mode = 'error';
-    const key = h.cache.keys.user('recover');
-    for (let i = 0; i < 3; i++)
-      await h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ v: 1 }) });
+    const key = h.key('user', 'recover');
+    for (let i = 0; i < 3; i++) await h.cache.getOrLoad({ entity: USER, key, load: async () => ({ v: 1 }) });
     expect(h.cache.breaker.state).toBe('open');
     h.chaos!.mode = 'ok';
     await new Promise((r) => setTimeout(r, 350));
     const loader = counter(() => ({ v: 2 }));
-    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: USER, key, load: loader.load });
     expect(h.cache.breaker.state).toBe('closed');
-    await h.cache.getOrLoad({ entity: 'user', key, load: loader.load });
+    await h.cache.getOrLoad({ entity: USER, key, load: loader.load });
     expect(loader.calls).toBe(1);
   });
 
@@ -451,8 +474,8 @@ describe('CacheService under Redis failures (chaos)', () => {
     const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     try {
       h.chaos!.mode = 'error';
-      const key = h.cache.keys.user('outage-log');
-      const read = () => h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ v: 1 }) });
+      const key = h.key('user', 'outage-log');
+      const read = () => h.cache.getOrLoad({ entity: USER, key, load: async () => ({ v: 1 }) });
       for (let i = 0; i < 3; i++) await read();
       for (let probe = 0; probe < 3; probe++) {
         await new Promise((r) => setTimeout(r, 350));
@@ -473,35 +496,35 @@ describe('CacheService under Redis failures (chaos)', () => {
   });
 
   it('replays an invalidation that failed during the outage once Redis answers again', async () => {
-    const key = h.cache.keys.session('replay');
-    await h.cache.set('session', key, { revoked: false });
+    const key = h.key('session', 'replay');
+    await h.cache.set(SESSION, key, { revoked: false });
     h.chaos!.mode = 'error';
-    await h.cache.set('session', key, { revoked: true }); // cannot reach Redis: remembered
+    await h.cache.set(SESSION, key, { revoked: true }); // cannot reach Redis: remembered
     for (let i = 0; i < 3; i++)
-      await h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ revoked: true }) });
+      await h.cache.getOrLoad({ entity: SESSION, key, load: async () => ({ revoked: true }) });
     h.chaos!.mode = 'ok';
     await new Promise((r) => setTimeout(r, 350));
     // The probe succeeds, the circuit closes and the stale entry is deleted.
-    await h.cache.getOrLoad({ entity: 'user', key: h.cache.keys.user('probe'), load: async () => ({}) });
+    await h.cache.getOrLoad({ entity: USER, key: h.key('user', 'probe'), load: async () => ({}) });
     await waitUntil(() => h.cache.breaker.state === 'closed');
     await new Promise((r) => setTimeout(r, 50));
-    expect(
-      await h.cache.getOrLoad({ entity: 'session', key, load: async () => ({ revoked: true }) }),
-    ).toEqual({ revoked: true });
+    expect(await h.cache.getOrLoad({ entity: SESSION, key, load: async () => ({ revoked: true }) })).toEqual({
+      revoked: true,
+    });
   });
   it('a write that missed Redis is replayed when the instance stops, even with the circuit open', async () => {
     const other = await makeCache('redis', (h.cache as unknown as { options: CacheOptions }).options);
     try {
-      const key = h.cache.keys.user('replay-on-stop');
-      await h.cache.set('user', key, { roles: ['user'] });
+      const key = h.key('user', 'replay-on-stop');
+      await h.cache.set(USER, key, { roles: ['user'] });
       h.chaos!.mode = 'error';
-      await h.cache.set('user', key, { roles: ['user', 'admin'] }); // missed: Redis still says 'user'
-      for (let i = 0; i < 3; i++) await h.cache.getOrLoad({ entity: 'user', key, load: async () => null });
+      await h.cache.set(USER, key, { roles: ['user', 'admin'] }); // missed: Redis still says 'user'
+      for (let i = 0; i < 3; i++) await h.cache.getOrLoad({ entity: USER, key, load: async () => null });
       expect(h.cache.breaker.state).toBe('open');
       h.chaos!.mode = 'ok';
       await h.cache.beforeApplicationShutdown(); // the stopping instance, circuit still open
       const loader = counter(() => ({ roles: ['user', 'admin'] }));
-      expect(await other.cache.getOrLoad({ entity: 'user', key, load: loader.load })).toEqual({
+      expect(await other.cache.getOrLoad({ entity: USER, key, load: loader.load })).toEqual({
         roles: ['user', 'admin'],
       });
       expect(loader.calls).toBe(1);
@@ -511,11 +534,11 @@ describe('CacheService under Redis failures (chaos)', () => {
   });
 
   it('an event loop stalled past the timeout does not count a prompt Redis as failing', async () => {
-    const key = h.cache.keys.user('stalled-loop');
-    await h.cache.set('user', key, { v: 1 });
+    const key = h.key('user', 'stalled-loop');
+    await h.cache.set(USER, key, { v: 1 });
     const errors = h.cache.counters.errors;
     for (let i = 0; i < 5; i++) {
-      const read = h.cache.getOrLoad({ entity: 'user', key, load: async () => ({ v: 'from loader' }) });
+      const read = h.cache.getOrLoad({ entity: USER, key, load: async () => ({ v: 'from loader' }) });
       const until = performance.now() + 120; // the reply arrives while the loop is blocked
       while (performance.now() < until);
       expect(await read).toEqual({ v: 1 });

@@ -1,9 +1,12 @@
 export * from './cache.module';
 export * from './cache.options';
 export * from './cache.service';
-export * from './cache-keys';
+export * from './cache-entity';
+export { CacheEntityRegistry } from './cache-entity.registry';
+export * from './cache-diagnostics';
+export { CacheInternalKeys } from './internal-keys';
+export * from './write-behind-set';
 export * from './cache-events';
 export * from './cache-response.decorators';
 export * from './circuit-breaker';
 export { sharedJson } from './shared-values';
-export type { CacheModuleExtras } from './cache.module-options';

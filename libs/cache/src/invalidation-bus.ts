@@ -3,6 +3,7 @@ import type { RedisClient } from '@app/redis';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CacheEvents } from './cache-events';
+import { CacheInternalKeys } from './internal-keys';
 import { L1Store } from './l1-store';
 import { L2Store } from './l2-store';
 
@@ -53,6 +54,7 @@ interface PendingAcks {
 export class InvalidationBus {
   private readonly logger = new Logger('CacheInvalidation');
   readonly instanceId = randomUUID();
+  private readonly channel: string;
   private readonly ackChannel: string;
   private subscribed = false;
   /** Bumped by every invalidation seen or made here: a read that spans one must not fill L1. */
@@ -65,12 +67,13 @@ export class InvalidationBus {
   constructor(
     private readonly subscriber: RedisClient,
     private readonly publisher: L2Store,
-    private readonly channel: string,
+    private readonly keys: CacheInternalKeys,
     private readonly l1: L1Store,
     private readonly events: CacheEvents,
     private readonly strict?: StrictL1Options,
   ) {
-    this.ackChannel = `${channel}:ack:${this.instanceId}`;
+    this.channel = keys.invalidationChannel();
+    this.ackChannel = keys.acknowledgementChannel(this.instanceId);
     subscriber.on('message', (channelName: string, text: string) => {
       if (channelName === this.channel) this.receive(text);
       else if (channelName === this.ackChannel) this.acknowledged(text);
@@ -198,7 +201,7 @@ export class InvalidationBus {
       this.events.emit('invalidation', { direction: 'received', keys: keys.length });
     }
     if (message.s !== undefined) {
-      void this.publisher.publish(`${this.channel}:ack:${message.o}`, String(message.s));
+      void this.publisher.publish(this.keys.acknowledgementChannel(message.o), String(message.s));
     }
   }
 

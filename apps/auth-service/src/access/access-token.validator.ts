@@ -36,7 +36,7 @@ export class AccessTokenValidator {
       const [session, user] = await this.sessions.getStateAndUser(claims.sid, claims.sub);
       return isActive(session, claims) && user ? { claims, user } : undefined;
     }
-    const session = await this.sessions.getState(claims.sid);
+    const session = await this.sessions.getState(claims.sid, claims.sub);
     return isActive(session, claims) ? { claims } : undefined;
   }
 }

@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { PrismaService } from '@app/database';
+import { RedisKeys } from '../common/redis-keys';
+import { OAUTH_ACCOUNT } from '../oauth/oauth.cache';
 
 /**
  * What the admin tools read beyond the users and sessions repositories: a user's OAuth links
- * (to evict and warm `oauth:{provider}:{sha256}` entries, which map a provider account to a user id).
+ * (to evict and warm their OAUTH_ACCOUNT entries, which map a provider account to a user id).
  */
 @Injectable()
 export class CacheAdminRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly cache: CacheService,
+    private readonly keys: RedisKeys,
   ) {}
 
   async oauthKeysOfUser(userId: string): Promise<string[]> {
@@ -18,7 +21,7 @@ export class CacheAdminRepository {
       where: { userId },
       select: { provider: true, providerAccountId: true },
     });
-    return links.map((l) => this.cache.keys.oauthAccount(l.provider, l.providerAccountId));
+    return links.map((l) => this.keys.oauthAccount(l.provider, l.providerAccountId));
   }
 
   /** Fills the OAuth-link entries of these users (SET NX semantics through getOrLoad). */
@@ -30,9 +33,9 @@ export class CacheAdminRepository {
     });
     await Promise.all(
       links.map((l) =>
-        this.cache.getOrLoad<string>({
-          entity: 'oauth',
-          key: this.cache.keys.oauthAccount(l.provider, l.providerAccountId),
+        this.cache.getOrLoad({
+          entity: OAUTH_ACCOUNT,
+          key: this.keys.oauthAccount(l.provider, l.providerAccountId),
           load: async () => l.userId,
         }),
       ),

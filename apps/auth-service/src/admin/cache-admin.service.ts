@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService } from '@app/cache';
+import { CacheDiagnostics, CacheService } from '@app/cache';
 import { ApiError } from '../common/api-error';
+import { RedisKeys } from '../common/redis-keys';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { PublicUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
@@ -23,14 +24,16 @@ const notFound = () => new ApiError('not_found', 'No such user');
 export class CacheAdminService {
   constructor(
     private readonly cache: CacheService,
+    private readonly diagnostics: CacheDiagnostics,
+    private readonly keys: RedisKeys,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly adminRepo: CacheAdminRepository,
   ) {}
 
   async stats(): Promise<CacheStats> {
-    const s = this.cache.stats();
-    const info = await this.cache.redisInfo();
+    const s = this.diagnostics.stats();
+    const info = await this.diagnostics.redisInfo();
     const hits = s.hits.l1 + s.hits.l2;
     const lookups = hits + s.loads;
     return {
@@ -52,7 +55,7 @@ export class CacheAdminService {
   async inspectUser(id: string): Promise<{ cached: boolean; data?: PublicUser }> {
     const entry = await this.users.peekCached(id);
     // With Redis, users are read from Redis only: an L1 copy is never served, so it does not count.
-    const cached = this.cache.redisConfigured ? entry.l2 === true : entry.l1;
+    const cached = this.diagnostics.redisConfigured ? entry.l2 === true : entry.l1;
     return cached && entry.value ? { cached: true, data: entry.value } : { cached };
   }
 
@@ -65,13 +68,13 @@ export class CacheAdminService {
     ]);
     const cached = (await this.users.peekCached(id)).value;
     const keys = new Set([
-      this.cache.keys.user(id),
-      this.cache.keys.profile(id),
-      ...sessionIds.map((sid) => this.cache.keys.session(sid)),
+      this.keys.user(id),
+      this.keys.profile(id),
+      ...sessionIds.map((sid) => this.keys.session(id, sid)),
       ...oauthKeys,
     ]);
-    for (const email of [row?.email, cached?.email]) if (email) keys.add(this.cache.keys.userByEmail(email));
-    await this.cache.invalidateTag(this.cache.keys.userTag(id));
+    for (const email of [row?.email, cached?.email]) if (email) keys.add(this.keys.userByEmail(email));
+    await this.cache.invalidateTag(this.keys.userTag(id));
     await this.cache.delete([...keys]);
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CacheService } from '@app/cache';
+import { CacheDiagnostics, CacheService } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
 export type CheckStatus = 'ok' | 'warning' | 'critical';
@@ -40,6 +40,7 @@ export class CacheHealthService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly cache: CacheService,
+    private readonly diagnostics: CacheDiagnostics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -68,8 +69,8 @@ export class CacheHealthService implements OnModuleInit, OnModuleDestroy {
     const lookups = hits + (now.loads - base.loads);
     const calls = now.redisCalls - base.redisCalls;
     const errors = now.redisErrors - base.redisErrors;
-    const [latency, info] = await Promise.all([this.cache.ping(), this.cache.redisInfo()]);
-    const redis = this.cache.redisConfigured;
+    const [latency, info] = await Promise.all([this.diagnostics.ping(), this.diagnostics.redisInfo()]);
+    const redis = this.diagnostics.redisConfigured;
 
     const hitRate = lookups >= MIN_LOOKUPS ? round((hits / lookups) * 100) : null;
     const errorRate = calls >= MIN_REDIS_CALLS ? round((errors / calls) * 100) : null;

@@ -10,8 +10,6 @@ export const REDIS_CIRCUIT = { failureThreshold: 5, cooldownMs: 2_000 };
 
 /** The cache's fixed settings: not worth a variable each, named here so that they live in one place. */
 const CACHE_CONSTANTS = {
-  /** Bumped when a cached value's shape changes: old entries are then simply not found. */
-  schemaVersion: 'v1',
   /** Answers cached by the HTTP cache interceptor. */
   httpTtlSeconds: 60,
   /** ±10 % on every TTL, so that entries written together do not expire together. */

@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { CacheModule } from '@app/cache';
 import { AccessModule } from '../access/access.module';
+import { APP_CONFIG } from '../config/app-config';
 import { SecretsModule } from '../secrets/secrets.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { oauthCacheEntities } from './oauth.cache';
 import { OAuthController } from './oauth.controller';
 import { OAuthMetrics } from './oauth.metrics';
 import { OAuthRepository } from './oauth.repository';
@@ -13,7 +16,13 @@ import { ProviderTokenCipher } from './provider-token.cipher';
 
 /** Sign-in with OpenID Connect providers and GitHub; linking and unlinking provider accounts. */
 @Module({
-  imports: [AccessModule, UsersModule, SessionsModule, SecretsModule],
+  imports: [
+    AccessModule,
+    UsersModule,
+    SessionsModule,
+    SecretsModule,
+    CacheModule.forFeature({ inject: [APP_CONFIG], useFactory: oauthCacheEntities }),
+  ],
   controllers: [OAuthController],
   providers: [
     OAuthProvidersRegistry,

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { isUniqueViolation, PrismaService } from '@app/database';
+import { RedisKeys } from '../common/redis-keys';
 import { PublicUser, publicUserSelect } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
+import { OAUTH_ACCOUNT } from './oauth.cache';
 
 export interface OAuthStateRow {
   provider: string;
@@ -32,7 +34,7 @@ export type UnlinkResult = 'unlinked' | 'not_found' | 'last_login_method';
 
 /**
  * OAuth authorization states and linked provider accounts, in PostgreSQL; the account → user
- * lookup goes through the cache (`oauth:{provider}:{providerAccountId}`), deleted on link/unlink.
+ * lookup goes through the cache (OAUTH_ACCOUNT), deleted on link/unlink.
  */
 @Injectable()
 export class OAuthRepository {
@@ -40,6 +42,7 @@ export class OAuthRepository {
     private readonly prisma: PrismaService,
     private readonly cache: CacheService,
     private readonly users: UsersRepository,
+    private readonly keys: RedisKeys,
   ) {}
 
   async createState(stateHash: string, row: OAuthStateRow): Promise<void> {
@@ -75,9 +78,9 @@ export class OAuthRepository {
 
   /** The user a provider account signs in, through the cache. */
   findUserId(provider: string, providerAccountId: string): Promise<string | null> {
-    return this.cache.getOrLoad<string>({
-      entity: 'oauth',
-      key: this.cache.keys.oauthAccount(provider, providerAccountId),
+    return this.cache.getOrLoad({
+      entity: OAUTH_ACCOUNT,
+      key: this.keys.oauthAccount(provider, providerAccountId),
       load: async () =>
         (
           await this.prisma.oAuthAccount.findUnique({
@@ -112,7 +115,7 @@ export class OAuthRepository {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
-    await this.cache.delete([this.cache.keys.oauthAccount(account.provider, account.providerAccountId)]);
+    await this.cache.delete([this.keys.oauthAccount(account.provider, account.providerAccountId)]);
     return true;
   }
 
@@ -151,7 +154,7 @@ export class OAuthRepository {
       throw error;
     }
     await this.users.cacheCreated(created);
-    await this.cache.delete([this.cache.keys.oauthAccount(account.provider, account.providerAccountId)]);
+    await this.cache.delete([this.keys.oauthAccount(account.provider, account.providerAccountId)]);
     return created;
   }
 
@@ -174,7 +177,7 @@ export class OAuthRepository {
       return account;
     });
     if (typeof result === 'string') return result;
-    await this.cache.delete([this.cache.keys.oauthAccount(result.provider, result.providerAccountId)]);
+    await this.cache.delete([this.keys.oauthAccount(result.provider, result.providerAccountId)]);
     return 'unlinked';
   }
 }

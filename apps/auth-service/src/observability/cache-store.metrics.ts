@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService } from '@app/cache';
+import { CacheDiagnostics, RedisInfo } from '@app/cache';
 import { MetricsService } from '@app/metrics';
 import { Gauge } from 'prom-client';
-
-type RedisInfo = NonNullable<Awaited<ReturnType<CacheService['redisInfo']>>>;
 
 /** How full the cache's two tiers are: L1 entries, and Redis memory and keys, read when scraped. */
 @Injectable()
 export class CacheStoreMetrics {
   private redisSample?: { at: number; value: Promise<RedisInfo | undefined> };
 
-  constructor(metrics: MetricsService, cache: CacheService) {
+  constructor(metrics: MetricsService, cache: CacheDiagnostics) {
     const registers = [metrics.registry];
     new Gauge({
       name: 'auth_cache_l1_entries',

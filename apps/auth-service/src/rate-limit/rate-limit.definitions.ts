@@ -4,6 +4,9 @@ import type { Rate, RateLimitSettings } from '../config/rate-limit.config';
  * What each rate limit counts and how it is keyed. The limits' settings, their defaults and the
  * environment variables that set them are in config/rate-limit.config.ts; the whole feature is
  * switched off with RATE_LIMIT_ENABLED=false.
+ * Counters live in Redis under `{CACHE_KEY_PREFIX}:rl:{limit}:…`; keys never contain a raw email:
+ * accounts are keyed by the SHA-256 of the normalised address (every key is built in
+ * common/redis-keys.ts).
  */
 
 /** How long a failure streak or a lockout level is remembered. */

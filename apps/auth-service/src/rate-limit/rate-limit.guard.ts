@@ -4,7 +4,8 @@ import type { Type } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { RATE_LIMITS, RouteLimit } from './rate-limit.metadata';
 import { REQUEST_LIMIT_KEY } from './rate-limit.definitions';
-import { accountKey, RateLimitService } from './rate-limit.service';
+import { RedisKeys } from '../common/redis-keys';
+import { RateLimitService } from './rate-limit.service';
 import { bodyEmail, clientIp } from './request-keys';
 
 /**
@@ -24,6 +25,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly limits: RateLimitService,
+    private readonly keys: RedisKeys,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,7 +40,7 @@ export class RateLimitGuard implements CanActivate {
     const email = bodyEmail(request);
     for (const name of names) {
       if (name === 'login_lockout') continue;
-      const key = REQUEST_LIMIT_KEY[name] === 'ip' ? ip : email && accountKey(email);
+      const key = REQUEST_LIMIT_KEY[name] === 'ip' ? ip : email && this.keys.rateLimitAccount(email);
       if (!key) continue;
       const refusal = await this.limits.hit(name, key);
       if (refusal) throw refusal;

@@ -3,10 +3,11 @@ import { Logger } from '@nestjs/common';
 import { MetricsService } from '@app/metrics';
 import { RedisService } from '@app/redis';
 import { ApiError } from '../common/api-error';
+import { RedisKeys } from '../common/redis-keys';
 import { loadConfig } from '../config/app-config';
 import { lockoutSeconds } from './rate-limit.definitions';
 import { RateLimitMetrics } from './rate-limit.metrics';
-import { accountKey, RateLimitService } from './rate-limit.service';
+import { RateLimitService } from './rate-limit.service';
 
 function service(env: Record<string, string> = {}) {
   const config = loadConfig({
@@ -20,7 +21,12 @@ function service(env: Record<string, string> = {}) {
   });
   const metrics = { options: { prefix: 'auth_' }, registry: new Registry() } as unknown as MetricsService;
   const redis = { client: undefined } as unknown as RedisService; // no Redis: the in-process limiters
-  const limits = new RateLimitService(config, redis, new RateLimitMetrics(metrics));
+  const limits = new RateLimitService(
+    config,
+    redis,
+    new RateLimitMetrics(metrics),
+    new RedisKeys(config.cache.keyPrefix),
+  );
   return { limits, metrics };
 }
 
@@ -90,7 +96,7 @@ describe('RateLimitService (in-process, as without Redis)', () => {
   });
 
   it('keys accounts by a hash, never by the raw email', () => {
-    expect(accountKey('a@b.test')).toMatch(/^[0-9a-f]{64}$/);
+    expect(new RedisKeys('auth').rateLimitAccount('a@b.test')).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CircuitBreaker, CircuitState } from '@app/cache';
 import { RedisService } from '@app/redis';
-import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ApiError } from '../common/api-error';
+import { RedisKeys } from '../common/redis-keys';
 import { APP_CONFIG, AppConfig, REDIS_CIRCUIT } from '../config/app-config';
 import type { RateLimitSettings } from '../config/rate-limit.config';
 import { CircuitGuardedLimiter, Limiter } from './circuit-guarded-limiter';
@@ -24,11 +24,6 @@ export function tooManyRequests(msBeforeNext: number, what = 'Too many requests'
   return new ApiError('too_many_requests', `${what}; retry in ${seconds} s`, {
     'Retry-After': String(seconds),
   });
-}
-
-/** Accounts are keyed by the SHA-256 of the normalised email: no raw email in a Redis key. */
-export function accountKey(normalizedEmail: string): string {
-  return createHash('sha256').update(normalizedEmail).digest('hex');
 }
 
 /**
@@ -65,12 +60,12 @@ export class RateLimitService {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly redis: RedisService,
     private readonly metrics: RateLimitMetrics,
+    private readonly keys: RedisKeys,
   ) {
     metrics.watch(this.breaker);
     this.settings = config.rateLimit;
-    const prefix = `${config.cache.keyPrefix}:rl`;
     const make = (name: string, points: number, duration: number, blockDuration = 0) =>
-      this.limiter(`${prefix}:${name}`, { points, duration, blockDuration });
+      this.limiter(keys.rateLimit(name), { points, duration, blockDuration });
     const rates = requestLimitRates(this.settings);
     this.requests = Object.fromEntries(
       (Object.keys(rates) as RequestLimit[]).map((name) => [
@@ -129,8 +124,8 @@ export class RateLimitService {
 
   /** Before a login's password is checked: is this (account, IP) locked out, or the account blocked? */
   async checkLogin(email: string, ip: string): Promise<ApiError | undefined> {
-    const account = accountKey(email);
-    const pair = `${account}:${ip}`;
+    const account = this.keys.rateLimitAccount(email);
+    const pair = this.keys.rateLimitAccountAtIp(email, ip);
     try {
       const streak = await this.failures.get(pair);
       if (streak && streak.consumedPoints > this.settings.loginFailures) {
@@ -151,8 +146,8 @@ export class RateLimitService {
 
   /** A wrong password (or unknown email): lengthen the streak, lock the pair out progressively. */
   async loginFailed(email: string, ip: string): Promise<void> {
-    const account = accountKey(email);
-    const pair = `${account}:${ip}`;
+    const account = this.keys.rateLimitAccount(email);
+    const pair = this.keys.rateLimitAccountAtIp(email, ip);
     try {
       await this.accountFailures.consume(account).catch((error: unknown) => {
         if (!(error instanceof RateLimiterRes)) throw error;
@@ -172,8 +167,8 @@ export class RateLimitService {
 
   /** A successful login resets the pair's streak and lockout level, and the account's failures. */
   async loginSucceeded(email: string, ip: string): Promise<void> {
-    const account = accountKey(email);
-    const pair = `${account}:${ip}`;
+    const account = this.keys.rateLimitAccount(email);
+    const pair = this.keys.rateLimitAccountAtIp(email, ip);
     try {
       await Promise.all([
         this.failures.delete(pair),

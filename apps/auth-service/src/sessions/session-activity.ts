@@ -6,7 +6,8 @@ import {
   OnModuleDestroy,
   OnModuleInit,
 } from '@nestjs/common';
-import { CacheService } from '@app/cache';
+import { WriteBehindSet, WriteBehindSets } from '@app/cache';
+import { WRITE_BEHIND_SETS } from '../common/redis-keys';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { SessionsMetrics } from './sessions.metrics';
 import { SessionsRepository } from './sessions.repository';
@@ -26,7 +27,8 @@ const BATCH = 1_000;
 @Injectable()
 export class SessionActivity implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('SessionActivity');
-  private readonly key: string;
+  /** The Redis set buffering "seen at" values (`{sid}@{ms}`). */
+  private readonly buffer: WriteBehindSet;
   /** sessionId → epoch ms, when Redis could not take it (or a flush failed). */
   private readonly pending = new Map<string, number>();
   /** sessionId → the second it was last recorded, to coalesce bursts. */
@@ -35,12 +37,12 @@ export class SessionActivity implements OnModuleInit, OnModuleDestroy, BeforeApp
   private flushing?: Promise<number>;
 
   constructor(
-    private readonly cache: CacheService,
+    writeBehindSets: WriteBehindSets,
     private readonly sessions: SessionsRepository,
     private readonly metrics: SessionsMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.key = cache.keys.writeBehind('session-activity');
+    this.buffer = writeBehindSets.open(WRITE_BEHIND_SETS.sessionActivity);
   }
 
   onModuleInit(): void {
@@ -57,7 +59,7 @@ export class SessionActivity implements OnModuleInit, OnModuleDestroy, BeforeApp
     if (this.recent.get(sessionId) === second) return;
     if (this.recent.size >= MAX_PENDING) this.recent.clear();
     this.recent.set(sessionId, second);
-    if (this.cache.addQuietly(this.key, `${sessionId}@${at}`)) {
+    if (this.buffer.add(`${sessionId}@${at}`)) {
       this.metrics.activityRecorded.inc({ store: 'redis' });
     } else {
       this.keep(sessionId, at);
@@ -83,7 +85,7 @@ export class SessionActivity implements OnModuleInit, OnModuleDestroy, BeforeApp
   }
 
   private async flushOnce(): Promise<number> {
-    const fromRedis = (await this.cache.drain(this.key)) ?? [];
+    const fromRedis = (await this.buffer.drain()) ?? [];
     const merged = new Map(this.pending);
     this.pending.clear();
     this.recent.clear();

@@ -1,22 +1,35 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService, EntrySpec, LoadSpec } from '@app/cache';
+import { CacheEntityRegistration, CacheService, defineCacheEntity, EntrySpec, LoadSpec } from '@app/cache';
+import { RedisKeys } from '../common/redis-keys';
+import type { AppConfig } from '../config/app-config';
 import type { SessionState } from './sessions.repository';
 
+/** Session state: strict, never served stale by another instance; not personal data (ids and dates). */
+export const SESSION = defineCacheEntity<SessionState>('session');
+
+/** The sessions feature's cache entity, with its TTL from the configuration. */
+export function sessionsCacheEntities(config: AppConfig): CacheEntityRegistration[] {
+  return [{ entity: SESSION, ttlSeconds: config.cache.ttlSeconds.session, consistency: 'strict' }];
+}
+
 /**
- * How session state lives in the cache (`session:{sid}`, strict: never served stale by another
- * instance). Shared by every repository that changes sessions, so a revocation always rewrites
- * the entry, before the revoking call returns.
+ * How session state lives in the cache (keyed by user and session: RedisKeys.session). Shared by
+ * every repository that changes sessions, so a revocation always rewrites the entry, before the
+ * revoking call returns.
  */
 @Injectable()
 export class SessionStateCache {
-  constructor(private readonly cache: CacheService) {}
+  constructor(
+    private readonly cache: CacheService,
+    private readonly keys: RedisKeys,
+  ) {}
 
-  entry(sessionId: string): EntrySpec {
-    return { entity: 'session', key: this.cache.keys.session(sessionId) };
+  entry(userId: string, sessionId: string): EntrySpec<SessionState> {
+    return { entity: SESSION, key: this.keys.session(userId, sessionId) };
   }
 
-  spec(sessionId: string, load: () => Promise<SessionState | null>): LoadSpec<SessionState> {
-    return { ...this.entry(sessionId), load };
+  spec(userId: string, sessionId: string, load: () => Promise<SessionState | null>): LoadSpec<SessionState> {
+    return { ...this.entry(userId, sessionId), load };
   }
 
   /**
@@ -24,6 +37,6 @@ export class SessionStateCache {
    * the change cannot put the old state back.
    */
   async write(states: SessionState[]): Promise<void> {
-    await Promise.all(states.map((s) => this.cache.set('session', this.cache.keys.session(s.id), s)));
+    await Promise.all(states.map((s) => this.cache.set(SESSION, this.keys.session(s.userId, s.id), s)));
   }
 }

@@ -1,16 +1,22 @@
 import { Module } from '@nestjs/common';
+import { CacheModule } from '@app/cache';
+import { APP_CONFIG } from '../config/app-config';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { SessionActivity } from './session-activity';
 import { REVOCATION_LISTENERS, RevocationListener, SessionRevoker } from './session-revoker';
-import { SessionStateCache } from './session-state.cache';
+import { sessionsCacheEntities, SessionStateCache } from './session-state.cache';
 import { SessionsMetrics } from './sessions.metrics';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
 /** Sessions: their rows and cache entries, rotation, revocation (SessionRevoker only) and activity. */
 @Module({
-  imports: [UsersModule, TokensModule],
+  imports: [
+    UsersModule,
+    TokensModule,
+    CacheModule.forFeature({ inject: [APP_CONFIG], useFactory: sessionsCacheEntities }),
+  ],
   providers: [
     SessionsRepository,
     SessionsService,

@@ -47,23 +47,25 @@ export class SessionsRepository {
     return state;
   }
 
-  getState(id: string): Promise<SessionState | null> {
-    return this.cache.getOrLoad(this.stateSpec(id));
+  /** The session's state; `userId` is the user the caller believes it belongs to (its entry is in that user's keys). */
+  getState(id: string, userId: string): Promise<SessionState | null> {
+    return this.cache.getOrLoad(this.stateSpec(id, userId));
   }
 
   /** The session and its user in one cache round trip: what every authenticated request needs. */
   getStateAndUser(sessionId: string, userId: string): Promise<[SessionState | null, PublicUser | null]> {
-    return this.cache.getOrLoadMany([this.stateSpec(sessionId), this.users.byIdSpec(userId)]);
+    return this.cache.getOrLoadMany([this.stateSpec(sessionId, userId), this.users.byIdSpec(userId)]);
   }
 
   /** Both, when they are in memory and may be trusted now (see CacheService.peekMany); else undefined. */
   peekStateAndUser(sessionId: string, userId: string): [SessionState, PublicUser] | undefined {
-    return this.cache.peekMany([this.stateCache.entry(sessionId), this.users.entry(userId)]);
+    return this.cache.peekMany([this.stateCache.entry(userId, sessionId), this.users.entry(userId)]);
   }
 
-  private stateSpec(id: string) {
-    return this.stateCache.spec(id, () =>
-      this.prisma.session.findUnique({ where: { id }, select: sessionStateSelect }),
+  /** Loads the row only if it is `userId`'s: the entry is keyed by that user, so it must be theirs. */
+  private stateSpec(id: string, userId: string) {
+    return this.stateCache.spec(userId, id, () =>
+      this.prisma.session.findUnique({ where: { id, userId }, select: sessionStateSelect }),
     );
   }
 
@@ -131,7 +133,9 @@ export class SessionsRepository {
     });
     const byId = new Map(rows.map((r) => [r.id, r]));
     await Promise.all(
-      rows.map((row) => this.cache.getOrLoad(this.stateCache.spec(row.id, async () => byId.get(row.id)!))),
+      rows.map((row) =>
+        this.cache.getOrLoad(this.stateCache.spec(row.userId, row.id, async () => byId.get(row.id)!)),
+      ),
     );
     return rows.length;
   }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { PrismaService } from '@app/database';
+import { RedisKeys } from '../common/redis-keys';
+import { PROFILE } from './users.cache';
 
 export interface ProfileView {
   bio: string | null;
@@ -22,19 +24,20 @@ const EMPTY_PROFILE: ProfileView = {
   updatedAt: null,
 };
 
-/** Profiles in PostgreSQL and in the cache (`profile:{userId}`, write-through). */
+/** Profiles in PostgreSQL and in the cache (PROFILE, write-through). */
 @Injectable()
 export class ProfilesRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly cache: CacheService,
+    private readonly keys: RedisKeys,
   ) {}
 
   async getByUserId(userId: string): Promise<ProfileView> {
     const profile = await this.cache.getOrLoad({
-      entity: 'profile',
-      key: this.cache.keys.profile(userId),
-      tags: [this.cache.keys.userTag(userId)],
+      entity: PROFILE,
+      key: this.keys.profile(userId),
+      tags: [this.keys.userTag(userId)],
       load: () => this.prisma.profile.findUnique({ where: { userId }, select: profileSelect }),
     });
     return profile ?? EMPTY_PROFILE;
@@ -47,8 +50,8 @@ export class ProfilesRepository {
       update: patch,
       select: profileSelect,
     });
-    await this.cache.set('profile', this.cache.keys.profile(userId), profile, {
-      tags: [this.cache.keys.userTag(userId)],
+    await this.cache.set(PROFILE, this.keys.profile(userId), profile, {
+      tags: [this.keys.userTag(userId)],
     });
     return profile;
   }

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService, EntrySpec, LoadSpec } from '@app/cache';
+import { CacheDiagnostics, CacheService, EntrySpec, LoadSpec } from '@app/cache';
 import { isUniqueViolation, PrismaService } from '@app/database';
+import { RedisKeys } from '../common/redis-keys';
 import { CacheableUser, PublicUser, publicUserSelect, toCacheableUser } from './public-user';
+import { USER, USER_BY_EMAIL } from './users.cache';
 
 export interface UserCredentials {
   id: string;
@@ -9,24 +11,26 @@ export interface UserCredentials {
 }
 
 /**
- * Users in PostgreSQL and in the cache (`user:id:{id}` holds a PublicUser, never a secret;
- * `user:email:{sha256}` maps an email to an id). Credentials are always read from PostgreSQL.
+ * Users in PostgreSQL and in the cache (USER holds a PublicUser, never a secret; USER_BY_EMAIL
+ * maps an email to an id). Credentials are always read from PostgreSQL.
  */
 @Injectable()
 export class UsersRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly cache: CacheService,
+    private readonly diagnostics: CacheDiagnostics,
+    private readonly keys: RedisKeys,
   ) {}
 
-  entry(id: string): EntrySpec {
-    return { entity: 'user', key: this.cache.keys.user(id) };
+  entry(id: string): EntrySpec<CacheableUser> {
+    return { entity: USER, key: this.keys.user(id) };
   }
 
-  byIdSpec(id: string): LoadSpec<PublicUser> {
+  byIdSpec(id: string): LoadSpec<CacheableUser> {
     return {
       ...this.entry(id),
-      tags: [this.cache.keys.userTag(id)],
+      tags: [this.keys.userTag(id)],
       load: () => this.prisma.user.findUnique({ where: { id }, select: publicUserSelect }),
     };
   }
@@ -36,9 +40,9 @@ export class UsersRepository {
   }
 
   async getByEmail(email: string): Promise<PublicUser | null> {
-    const id = await this.cache.getOrLoad<string>({
-      entity: 'userEmail',
-      key: this.cache.keys.userByEmail(email),
+    const id = await this.cache.getOrLoad({
+      entity: USER_BY_EMAIL,
+      key: this.keys.userByEmail(email),
       load: async () =>
         (await this.prisma.user.findUnique({ where: { email }, select: { id: true } }))?.id ?? null,
     });
@@ -68,7 +72,7 @@ export class UsersRepository {
       throw error;
     }
     // A cached "no such email" answer must not outlive the account that now has it.
-    await this.cache.delete([this.cache.keys.userByEmail(data.email)]);
+    await this.cache.delete([this.keys.userByEmail(data.email)]);
     await this.writeThrough(user);
     return user;
   }
@@ -83,13 +87,13 @@ export class UsersRepository {
   async refresh(id: string): Promise<PublicUser | null> {
     const user = await this.prisma.user.findUnique({ where: { id }, select: publicUserSelect });
     if (user) await this.writeThrough(user);
-    else await this.cache.set('user', this.cache.keys.user(id), null);
+    else await this.cache.set(USER, this.keys.user(id), null);
     return user;
   }
 
   /** Caches a user whose row another repository created in its own transaction (an OAuth sign-up). */
   async cacheCreated(user: PublicUser): Promise<void> {
-    await this.cache.delete([this.cache.keys.userByEmail(user.email)]);
+    await this.cache.delete([this.keys.userByEmail(user.email)]);
     await this.writeThrough(user);
   }
 
@@ -102,7 +106,7 @@ export class UsersRepository {
   peekCached(
     id: string,
   ): Promise<{ l1: boolean; l2: boolean | undefined; value: CacheableUser | null | undefined }> {
-    return this.cache.peek<CacheableUser>('user', this.cache.keys.user(id));
+    return this.diagnostics.peek(USER, this.keys.user(id));
   }
 
   /**
@@ -172,7 +176,7 @@ export class UsersRepository {
       return { user, outcome: 'created' as const };
     });
     if (result.outcome !== 'unchanged') {
-      await this.cache.delete([this.cache.keys.userByEmail(email)]);
+      await this.cache.delete([this.keys.userByEmail(email)]);
       await this.writeThrough(result.user);
     }
     return result;
@@ -180,8 +184,8 @@ export class UsersRepository {
 
   private writeThrough(user: PublicUser): Promise<void> {
     const cached: CacheableUser = toCacheableUser(user);
-    return this.cache.set('user', this.cache.keys.user(user.id), cached, {
-      tags: [this.cache.keys.userTag(user.id)],
+    return this.cache.set(USER, this.keys.user(user.id), cached, {
+      tags: [this.keys.userTag(user.id)],
     });
   }
 }
