@@ -13,6 +13,9 @@ const swc = [
 ];
 
 const moduleNameMapper = {
+  // A relative import written with its emitted `.js` extension (which `moduleResolution: nodenext`
+  // asks of dynamic `import()`) resolves to the TypeScript source.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
   '^@app/(database|metrics|redis|cache|auth-client)$': '<rootDir>/libs/$1/src',
   '^@app/(database|metrics|redis|cache|auth-client)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };

@@ -86,7 +86,7 @@ export const SessionFactory = {
     user: TokenResponse['user'],
   ): Promise<TokenResponse> {
     // Loaded lazily so suites that never use it do not pull the app's modules in.
-    const { SessionsService } = await import('../../apps/auth-service/src/sessions/sessions.service');
+    const { SessionsService } = await import('../../apps/auth-service/src/sessions/sessions.service.js');
     const sessions = instance.app.get(SessionsService) as InstanceType<typeof SessionsService>;
     const response = await sessions.start(
       { ...user, createdAt: new Date(user.createdAt), updatedAt: new Date(user.updatedAt) },

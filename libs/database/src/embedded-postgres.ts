@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+// Both packages ship an ES module and a CommonJS build with separate declarations; the types are
+// taken from the ES build because that is the one the lazy `import()` below loads.
+import type { PGlite } from '@electric-sql/pglite' with { 'resolution-mode': 'import' };
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket' with { 'resolution-mode': 'import' };
 
 /**
  * PGlite served over the PostgreSQL wire protocol on loopback, so the embedded default goes
