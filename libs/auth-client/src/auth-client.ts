@@ -114,9 +114,10 @@ export class AuthClient {
 
   /** The principal for an `Authorization` header value; throws AuthError (401/403/503) otherwise. */
   authenticate(authorization: unknown, options: VerifyOptions = {}): Promise<Principal> {
-    const match = typeof authorization === 'string' ? BEARER.exec(authorization.trim()) : null;
-    if (!match) return Promise.reject(invalidToken(authorization === undefined ? 'missing' : 'malformed'));
-    return this.verify(match[1], options);
+    const token = typeof authorization === 'string' ? BEARER.exec(authorization.trim())?.[1] : undefined;
+    if (token === undefined)
+      return Promise.reject(invalidToken(authorization === undefined ? 'missing' : 'malformed'));
+    return this.verify(token, options);
   }
 
   /** The principal for a raw access token; throws AuthError (401/403/503) otherwise. */

@@ -130,19 +130,20 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     const l2 = this.tiers.l2;
     if (!this.options.enabled || !l2) return Promise.all(specs.map((s) => this.getOrLoad(s)));
     const epoch = this.epoch;
-    const entities = specs.map((s) => this.tiers.entity(s.entity));
     const results: unknown[] = new Array(specs.length);
-    const fromRedis: number[] = [];
-    for (let i = 0; i < specs.length; i++) {
-      const text = this.fromL1(entities[i], specs[i].key);
-      if (text !== undefined) results[i] = decodeEntry(text);
-      else fromRedis.push(i);
-    }
+    const fromRedis: { index: number; spec: LoadSpec<unknown>; entity: RegisteredEntity }[] = [];
+    specs.forEach((spec, index) => {
+      const entity = this.tiers.entity(spec.entity);
+      const text = this.fromL1(entity, spec.key);
+      if (text !== undefined) results[index] = decodeEntry(text);
+      else fromRedis.push({ index, spec, entity });
+    });
     if (fromRedis.length === 0) return results;
-    const texts = await l2.mget(fromRedis.map((i) => specs[i].key));
+    const texts = await l2.mget(fromRedis.map(({ spec }) => spec.key));
     await Promise.all(
       fromRedis.map(
-        async (i, j) => (results[i] = await this.answerFromL2(entities[i], specs[i], texts?.[j], epoch)),
+        async ({ index, spec, entity }, j) =>
+          (results[index] = await this.answerFromL2(entity, spec, texts?.[j], epoch)),
       ),
     );
     return results;
@@ -157,18 +158,16 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
   peekMany<A, B>(specs: [EntrySpec<A>, EntrySpec<B>]): [A, B] | undefined;
   peekMany(specs: EntrySpec[]): unknown[] | undefined {
     if (!this.options.enabled) return undefined;
-    const texts: string[] = new Array(specs.length);
-    const names: string[] = new Array(specs.length);
-    for (let i = 0; i < specs.length; i++) {
-      const entity = this.tiers.entity(specs[i].entity);
+    const found: { text: string; entity: string }[] = [];
+    for (const spec of specs) {
+      const entity = this.tiers.entity(spec.entity);
       if (!this.l1Usable(entity)) return undefined;
-      const text = this.tiers.l1.get(specs[i].key);
+      const text = this.tiers.l1.get(spec.key);
       if (text === undefined || text === ABSENT) return undefined;
-      texts[i] = text;
-      names[i] = entity.name;
+      found.push({ text, entity: entity.name });
     }
-    return texts.map((text, i) => {
-      this.tiers.events.emit('hit', { tier: 'l1', entity: names[i] });
+    return found.map(({ text, entity }) => {
+      this.tiers.events.emit('hit', { tier: 'l1', entity });
       return decodeEntry(text);
     });
   }

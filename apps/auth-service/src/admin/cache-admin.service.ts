@@ -88,10 +88,10 @@ export class CacheAdminService {
   async bulkSync(ids: string[]): Promise<{ succeeded: number; failed: number; total: number }> {
     const unique = [...new Set(ids)];
     const synced = new Set<string>();
-    let next = 0;
+    // One iterator shared by the workers: each takes the next id not yet taken.
+    const pending = unique.values();
     const worker = async () => {
-      while (next < unique.length) {
-        const id = unique[next++];
+      for (const id of pending) {
         if (await this.users.refresh(id).catch(() => null)) synced.add(id);
       }
     };

@@ -111,9 +111,10 @@ async function inBatches(
 ): Promise<void> {
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += size) batches.push(ids.slice(i, i + size));
-  let next = 0;
+  // One iterator shared by the workers: each takes the next batch not yet taken.
+  const pending = batches.values();
   const worker = async () => {
-    while (next < batches.length) await work(batches[next++]);
+    for (const batch of pending) await work(batch);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
 }

@@ -17,14 +17,14 @@ export class EmailTokensRepository {
   /** Consumes a verification token and marks the email verified; the user id, or null when the token is not valid. */
   verifyEmail(tokenHash: string): Promise<string | null> {
     return this.prisma.$transaction(async (tx) => {
-      const token = await tx.emailToken.updateManyAndReturn({
+      const [token, ...others] = await tx.emailToken.updateManyAndReturn({
         where: { tokenHash, purpose: 'verify_email', usedAt: null, expiresAt: { gt: new Date() } },
         data: { usedAt: new Date() },
         select: { userId: true },
       });
-      if (token.length !== 1) return null;
-      await tx.user.update({ where: { id: token[0].userId }, data: { emailVerified: true } });
-      return token[0].userId;
+      if (!token || others.length > 0) return null;
+      await tx.user.update({ where: { id: token.userId }, data: { emailVerified: true } });
+      return token.userId;
     });
   }
 }

@@ -45,13 +45,13 @@ export class PasswordsRepository {
     passwordHash: string,
   ): Promise<{ userId: string; revokedSessionIds: string[] } | null> {
     return this.revoker.inTransaction(async (tx) => {
-      const token = await tx.client.emailToken.updateManyAndReturn({
+      const [token, ...others] = await tx.client.emailToken.updateManyAndReturn({
         where: { tokenHash, purpose: 'reset_password', usedAt: null, expiresAt: { gt: new Date() } },
         data: { usedAt: new Date() },
         select: { userId: true },
       });
-      if (token.length !== 1) return null;
-      const userId = token[0].userId;
+      if (!token || others.length > 0) return null;
+      const { userId } = token;
       await tx.client.user.update({ where: { id: userId }, data: { passwordHash } });
       await voidResetLinks(tx, userId);
       const revoked = await this.revoker.revoke({ userId }, 'password_reset', { tx });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { beforeFirst } from '../common/before-first';
 import { ApiError } from '../common/api-error';
 import { apiPath } from '../http/api-prefix';
 import { addBodyRouteHook } from '../http/route-hooks';
@@ -18,8 +19,10 @@ export function registerMediaTypeCheck(fastify: FastifyInstance): void {
     'onRequest',
     (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       if (!hasBody(request)) return done();
-      const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      const path = request.url.split('?')[0];
+      const type = beforeFirst(request.headers['content-type'] ?? '', ';')
+        .trim()
+        .toLowerCase();
+      const path = beforeFirst(request.url, '?');
       if (
         type === 'application/json' ||
         (type === 'application/x-www-form-urlencoded' && FORM_ROUTES.has(path))

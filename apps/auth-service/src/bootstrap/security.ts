@@ -2,6 +2,7 @@ import helmet from 'helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Socket } from 'node:net';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
+import { beforeFirst } from '../common/before-first';
 import type { ErrorCode } from '../common/error-codes';
 
 /** Request line plus headers; larger is answered 431 by Node's parser before any of our code runs. */
@@ -77,10 +78,9 @@ export async function registerSecurityHeaders(app: NestFastifyApplication): Prom
   // Also echoes the request id: one hook for every header every answer carries.
   fastify.addHook('onRequest', (request, reply, done) => {
     const url = request.url;
+    const docsPage = url.startsWith('/docs') && isDocs(beforeFirst(url, '?'));
     void reply
-      .headers(
-        url.startsWith('/api/') ? api : url.startsWith('/docs') && isDocs(url.split('?')[0]) ? docs : base,
-      )
+      .headers(url.startsWith('/api/') ? api : docsPage ? docs : base)
       .header('x-request-id', request.id);
     done();
   });

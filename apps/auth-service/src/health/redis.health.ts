@@ -10,8 +10,8 @@ export class RedisHealthIndicator {
     private readonly indicators: HealthIndicatorService,
   ) {}
 
-  async check(key = 'redis'): Promise<HealthIndicatorResult> {
-    const session = this.indicators.check(key);
+  async check(): Promise<HealthIndicatorResult<'redis'>> {
+    const session = this.indicators.check('redis');
     if (!this.redis.configured)
       return session.up({ configured: false, message: 'REDIS_URL not set: in-process cache only' });
     return (await this.redis.ping(1_000))

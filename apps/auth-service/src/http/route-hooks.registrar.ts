@@ -108,6 +108,7 @@ export class RouteHooksRegistrar implements OnModuleInit {
       const prototype = controller.prototype as Record<string, object>;
       return this.scanner.getAllMethodNames(prototype).flatMap((method) => {
         const handler = prototype[method];
+        if (typeof handler !== 'function') return []; // the scanner names only methods
         return declaredRouteHooks(handler).map((declared) => ({
           where: `${controller.name}.${method}`,
           controller,

@@ -29,9 +29,9 @@ export class ClientCredentials {
 }
 
 function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
-  const match = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim()) : null;
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const encoded = header ? /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim())?.[1] : undefined;
+  if (encoded === undefined) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i <= 0) return undefined;
   // RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.

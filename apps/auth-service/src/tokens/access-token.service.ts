@@ -96,8 +96,11 @@ function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
     sid?: unknown;
     roles?: unknown;
   };
+  // jwtVerify checked that the audience is ours; with several, the first is the one reported.
+  const audience = Array.isArray(aud) ? aud[0] : aud;
   if (typeof sid !== 'string' || !Array.isArray(roles) || !roles.every((r) => typeof r === 'string'))
     return undefined;
+  if (typeof audience !== 'string') return undefined;
   return {
     sub: sub as string,
     sid,
@@ -106,6 +109,6 @@ function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
     exp: exp as number,
     jti: jti as string,
     iss: iss as string,
-    aud: Array.isArray(aud) ? aud[0] : (aud as string),
+    aud: audience,
   };
 }
