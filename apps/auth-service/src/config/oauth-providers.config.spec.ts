@@ -84,7 +84,7 @@ describe('OAuth configuration (loadConfig)', () => {
   it('accepts plain http only for loopback issuers', () => {
     const env = { OAUTH_PROVIDERS: 'dev', OAUTH_DEV_CLIENT_ID: 'a', OAUTH_DEV_CLIENT_SECRET: 'b' };
     expect(
-      loadConfig({ ...env, OAUTH_DEV_ISSUER: 'http://127.0.0.1:8080/realms/x' }).oauth.clients[0].issuer,
+      loadConfig({ ...env, OAUTH_DEV_ISSUER: 'http://127.0.0.1:8080/realms/x' }).oauth.clients[0]?.issuer,
     ).toBe('http://127.0.0.1:8080/realms/x');
     expect(() => loadConfig({ ...env, OAUTH_DEV_ISSUER: 'http://10.0.0.5:8080' })).toThrow(
       /OAUTH_DEV_ISSUER/,

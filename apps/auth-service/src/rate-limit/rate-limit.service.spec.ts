@@ -90,7 +90,7 @@ describe('RateLimitService (in-process, as without Redis)', () => {
 
   it('fails open when a limiter throws something that is not a refusal', async () => {
     const { limits } = service();
-    const internals = limits as unknown as { requests: Record<string, { consume: () => Promise<never> }> };
+    const internals = limits as unknown as { requests: { forgot_ip: { consume: () => Promise<never> } } };
     internals.requests.forgot_ip.consume = () => Promise.reject(new Error('boom'));
     expect(await limits.hit('forgot_ip', 'ip')).toBeUndefined();
   });
@@ -179,7 +179,7 @@ describe("RateLimitService's Redis circuit", () => {
   it('is exported as auth_rate_limit_circuit_state', async () => {
     const { limits, metrics } = service();
     const state = async () =>
-      (await metrics.registry.getSingleMetric('auth_rate_limit_circuit_state')!.get()).values[0].value;
+      (await metrics.registry.getSingleMetric('auth_rate_limit_circuit_state')!.get()).values[0]?.value;
     expect(await state()).toBe(0);
     for (let i = 0; i < 5; i++) limits.breaker.failure();
     expect(await state()).toBe(2);
