@@ -5,9 +5,7 @@ import { PrismaService } from '@app/database';
 import Redis from 'ioredis';
 import { UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
-
-const sidOf = (accessToken: string): string =>
-  JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid;
+import { sidOf } from './support/jws';
 
 const lastSeenAt = async (i: Instance, sid: string): Promise<number> =>
   (await i.app.get(PrismaService).session.findUniqueOrThrow({ where: { id: sid } })).lastSeenAt.getTime();

@@ -8,6 +8,7 @@ import { SigningKeysService } from '../apps/auth-service/src/tokens/signing-keys
 import { expectError, RegisteredUser, SessionFactory, TokenResponse, UserFactory } from './support/factories';
 import { HttpClient, HttpResponse } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
+import { decodeJwsPart, jwsParts } from './support/jws';
 import { TcpProxy } from './support/tcp-proxy';
 
 jest.setTimeout(60_000);
@@ -495,13 +496,13 @@ describe('auth-client: the example consumer in front of a real auth service', ()
 });
 
 function tamper(token: string): string {
-  const [h, p, s] = token.split('.');
-  const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
+  const { header: h, payload: p, signature: s } = jwsParts(token);
+  const payload = decodeJwsPart(p);
   return `${h}.${Buffer.from(JSON.stringify({ ...payload, roles: ['admin'] })).toString('base64url')}.${s}`;
 }
 
 function withKid(token: string, kid: string): string {
-  const [h, p, s] = token.split('.');
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString());
+  const { header: h, payload: p, signature: s } = jwsParts(token);
+  const header = decodeJwsPart(h);
   return `${Buffer.from(JSON.stringify({ ...header, kid })).toString('base64url')}.${p}.${s}`;
 }

@@ -7,6 +7,7 @@ import { buildFrontend, FrontendServer } from './support/frontend-server';
 import { Instance, startInstance } from './support/instance';
 import { MailSink, SentMail } from './support/mail-sink';
 import { TestOpenIdProvider } from './support/oidc-provider';
+import { onlyRow } from './support/present';
 
 jest.setTimeout(60_000);
 
@@ -254,7 +255,7 @@ describe('browser: the example frontend in headless Chromium', () => {
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [
       email,
     ]);
-    expect(rows[0].n).toBe(0);
+    expect(onlyRow(rows).n).toBe(0);
   });
 
   it('register, then the emailed link opens /verify-email on the frontend: verified, once', async () => {
@@ -281,7 +282,7 @@ describe('browser: the example frontend in headless Chromium', () => {
       'SELECT email_verified AS verified FROM users WHERE email = $1',
       [email],
     );
-    expect(rows[0].verified).toBe(true);
+    expect(onlyRow(rows).verified).toBe(true);
     // Signed in in this browser: the account shows it at once.
     await tab.click('section[data-route="/verify-email"] a[href="/"]');
     await tab.waitForSelector('#email-state:text-is("email verified")');

@@ -8,7 +8,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
-import { dependencies, hostPorts, nginxUpstreams, readCompose } from './support/deploy/compose';
+import {
+  ComposeService,
+  dependencies,
+  hostPorts,
+  nginxUpstreams,
+  readCompose,
+} from './support/deploy/compose';
+import { beforeFirst } from '../apps/auth-service/src/common/before-first';
 import { validateAgainstSchema } from './support/deploy/kubernetes-schemas';
 import { KubernetesObject, renderKustomization, strategicMerge } from './support/deploy/kustomize';
 import { cpuCores, memoryMiB } from './support/deploy/quantities';
@@ -262,7 +269,7 @@ describe.each(OVERLAYS)('Kubernetes manifests: $name', ({ path, redis }) => {
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
     expect(runtime).toContain(`COPY --from=build /app/prisma/migrations ./${migrationsDir}`);
     // The image has production dependencies only: the runner may import nothing else.
-    const imports = [...read(source).matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    const imports = [...read(source).matchAll(/from '([^']+)'/g)].map((m) => m[1]!); // the group always matches
     expect(imports.filter((i) => !i.startsWith('node:') && !(i in PACKAGE.dependencies))).toEqual([]);
     // The Job reads the database URL and nothing else.
     const [secretVolume] = job.spec.template.spec.volumes;
@@ -331,7 +338,7 @@ describe.each(OVERLAYS)('Kubernetes manifests: $name', ({ path, redis }) => {
       if (typeof expected === 'string') expect(config[key]).toBe(expected);
       else expect(config[key]).toMatch(expected);
     }
-    for (const list of [config.REDIS_NODES, config.REDIS_SENTINELS].filter(Boolean)) {
+    for (const list of [config.REDIS_NODES, config.REDIS_SENTINELS].filter((l): l is string => !!l)) {
       for (const address of list.split(',')) expect(address).toMatch(/^[a-z0-9.-]+:\d+$/);
     }
   });
@@ -340,19 +347,25 @@ describe.each(OVERLAYS)('Kubernetes manifests: $name', ({ path, redis }) => {
 describe('Compose profile `cluster`: three instances behind nginx on a 6-node Redis Cluster', () => {
   const { services } = readCompose(join(ROOT, 'docker-compose.yml'));
   const names = Object.keys(services);
-  const inProfile = names.filter((n) => services[n].profiles?.includes('cluster'));
+  /** The service of that name; fails the test when the file has none. */
+  const service = (name: string): ComposeService => {
+    const found = services[name];
+    if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+    return found;
+  };
+  const inProfile = names.filter((n) => service(n).profiles?.includes('cluster'));
   const redisNodes = inProfile.filter(
-    (n) => services[n].image?.startsWith('redis:') && /^redis-node-\d$/.test(n),
+    (n) => service(n).image?.startsWith('redis:') && /^redis-node-\d$/.test(n),
   );
-  const instances = inProfile.filter((n) => services[n].build === '.');
-  const balancer = inProfile.find((n) => services[n].image?.startsWith('nginx:'));
-  const init = inProfile.find((n) => /--cluster create/.test(String(services[n].command)));
+  const instances = inProfile.filter((n) => service(n).build === '.');
+  const balancer = inProfile.find((n) => service(n).image?.startsWith('nginx:'));
+  const init = inProfile.find((n) => /--cluster create/.test(String(service(n).command)));
 
   it('runs 6 cluster-enabled Redis nodes, a one-shot cluster creation over all of them, 3 instances and nginx', () => {
     expect(redisNodes).toHaveLength(6);
     for (const node of redisNodes)
-      expect(services[node].command).toEqual(expect.arrayContaining(['--cluster-enabled']));
-    const script = String(services[init!].command);
+      expect(service(node).command).toEqual(expect.arrayContaining(['--cluster-enabled']));
+    const script = String(service(init!).command);
     for (const node of redisNodes) expect(script).toContain(node);
     expect(script).toContain('--cluster-replicas 1');
     // Compose interpolates a lone `$` (to an empty string when unset): the shell's must be `$$`.
@@ -365,30 +378,32 @@ describe('Compose profile `cluster`: three instances behind nginx on a 6-node Re
   });
 
   it('points every instance at the cluster (no single Redis URL) and at one PostgreSQL', () => {
-    const databases = new Set(instances.map((n) => services[n].environment!.DATABASE_URL));
+    const databases = new Set(instances.map((n) => service(n).environment!.DATABASE_URL));
     expect(databases.size).toBe(1);
     for (const instance of instances) {
-      const environment = services[instance].environment!;
+      const environment = service(instance).environment!;
       expect(environment.REDIS_MODE).toBe('cluster');
       expect(environment.REDIS_URL).toBeUndefined();
-      for (const seed of environment.REDIS_NODES.split(',')) expect(redisNodes).toContain(seed.split(':')[0]);
+      const seeds = environment.REDIS_NODES?.split(',') ?? [];
+      expect(seeds.length).toBeGreaterThan(0);
+      for (const seed of seeds) expect(redisNodes).toContain(beforeFirst(seed, ':'));
       expect(environment.TRUST_PROXY).toBe('1');
-      expect(dependencies(services[instance])[init!]).toBe('service_completed_successfully');
+      expect(dependencies(service(instance))[init!]).toBe('service_completed_successfully');
     }
     // The single instance (no profile) keeps its own database: its cache is not the cluster's.
-    expect(databases).not.toContain(services['auth-service'].environment!.DATABASE_URL);
+    expect(databases).not.toContain(service('auth-service').environment!.DATABASE_URL);
   });
 
   it('depends only on services that exist and run with it, each waited for in a way it can satisfy', () => {
     const dockerfileHasHealthcheck = read('Dockerfile').includes('\nHEALTHCHECK ');
-    for (const [name, service] of Object.entries(services)) {
-      for (const [target, condition] of Object.entries(dependencies(service))) {
+    for (const [name, dependent] of Object.entries(services)) {
+      for (const [target, condition] of Object.entries(dependencies(dependent))) {
         expect([name, target, names.includes(target)]).toEqual([name, target, true]);
         // A service outside the profile cannot wait for one that only runs with it.
-        if (!service.profiles)
-          expect([name, target, services[target].profiles]).toEqual([name, target, undefined]);
+        if (!dependent.profiles)
+          expect([name, target, service(target).profiles]).toEqual([name, target, undefined]);
         const canBeHealthy =
-          !!services[target].healthcheck || (services[target].build === '.' && dockerfileHasHealthcheck);
+          !!service(target).healthcheck || (service(target).build === '.' && dockerfileHasHealthcheck);
         if (condition === 'service_healthy')
           expect([name, target, canBeHealthy]).toEqual([name, target, true]);
         expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(condition);
@@ -403,13 +418,13 @@ describe('Compose profile `cluster`: three instances behind nginx on a 6-node Re
   });
 
   it("balances over exactly the instances, on the port they listen on, with nginx's config from the repo", () => {
-    const mount = services[balancer!].volumes!.find((v) => v.includes('/etc/nginx/'))!;
-    const [source] = mount.split(':');
+    const mount = service(balancer!).volumes!.find((v) => v.includes('/etc/nginx/'))!;
+    const source = beforeFirst(mount, ':');
     expect(existsSync(join(ROOT, source))).toBe(true);
     const upstreams = Object.values(nginxUpstreams(readFileSync(join(ROOT, source), 'utf8')));
     expect(upstreams).toHaveLength(1);
-    const port = (n: string) => services[n].environment?.PORT ?? '3000';
-    expect([...upstreams[0]].sort()).toEqual(instances.map((n) => `${n}:${port(n)}`).sort());
-    expect(Object.keys(dependencies(services[balancer!])).sort()).toEqual([...instances].sort());
+    const port = (n: string) => service(n).environment?.PORT ?? '3000';
+    expect([...upstreams[0]!].sort()).toEqual(instances.map((n) => `${n}:${port(n)}`).sort());
+    expect(Object.keys(dependencies(service(balancer!))).sort()).toEqual([...instances].sort());
   });
 });

@@ -4,6 +4,8 @@ import { SigningKeysService } from '../apps/auth-service/src/tokens/signing-keys
 import { expectError, RegisteredUser, uniqueEmail, UserFactory } from './support/factories';
 import { HttpClient } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
+import { decodeJwsPart, jwsParts } from './support/jws';
+import { onlyRow } from './support/present';
 
 const ISSUER = 'http://auth.e2e.test';
 const AUDIENCE = 'auth-service';
@@ -110,8 +112,8 @@ describe('discovery and operational routes', () => {
 
     it('a tampered token does not verify against the JWKS', async () => {
       const user = await UserFactory.register(a.http);
-      const [h, p, s] = user.tokens.accessToken.split('.');
-      const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+      const { header: h, payload: p, signature: s } = jwsParts(user.tokens.accessToken);
+      const claims = decodeJwsPart(p);
       const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${s}`;
       await expect(verifyWith(await jwksOf(a.http), forged)).rejects.toThrow();
     });
@@ -252,7 +254,7 @@ describe('discovery and operational routes', () => {
       const { rows } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM signing_keys WHERE retired_at IS NULL',
       );
-      expect(rows[0].n).toBe(1);
+      expect(onlyRow(rows).n).toBe(1);
 
       const fromA = await UserFactory.register(a.http);
       const fromB = await UserFactory.register(b.http);
@@ -369,8 +371,8 @@ describe('discovery and operational routes', () => {
 });
 
 function withKid(token: string, kid: string): string {
-  const [h, p, s] = token.split('.');
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+  const { header: h, payload: p, signature: s } = jwsParts(token);
+  const header = decodeJwsPart(h);
   return `${Buffer.from(JSON.stringify({ ...header, kid })).toString('base64url')}.${p}.${s}`;
 }
 

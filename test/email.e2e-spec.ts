@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { expectError, RegisteredUser, UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
 import { MailSink } from './support/mail-sink';
+import { onlyRow } from './support/present';
 
 const VERIFY_SUBJECT = /confirm your email/i;
 const RESET_SUBJECT = /reset your password/i;
@@ -50,7 +51,7 @@ describe('email: verification mail, POST /auth/email/verify, POST /auth/email/re
       `SELECT count(*) AS n FROM email_tokens WHERE user_id = $1 AND purpose = 'verify_email'`,
       [userId],
     );
-    return Number(rows[0].n);
+    return Number(onlyRow(rows).n);
   }
 
   /**

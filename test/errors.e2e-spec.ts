@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { expectError, strongPassword, uniqueEmail, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';
 import { Instance, startInstance } from './support/instance';
+import { onlyRow } from './support/present';
 
 jest.setTimeout(30_000);
 
@@ -34,7 +35,7 @@ describe('errors: client mistakes get 4xx answers in the error shape', () => {
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [
       email.trim().toLowerCase(),
     ]);
-    return rows[0].n;
+    return onlyRow(rows).n;
   }
 
   describe('malformed JSON: 400 invalid_json', () => {
@@ -345,7 +346,7 @@ describe('errors: client mistakes get 4xx answers in the error shape', () => {
         'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1',
         [user.tokens.user.id],
       );
-      expect(after[0].n).toBe(before[0].n);
+      expect(onlyRow(after).n).toBe(onlyRow(before).n);
       // The account is untouched: the original password still works, the name is unchanged.
       const login = await UserFactory.login(a.http, user);
       expect(login.user.name).toBeNull();

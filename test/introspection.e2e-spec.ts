@@ -4,6 +4,7 @@ import { RateLimitService } from '../apps/auth-service/src/rate-limit/rate-limit
 import { expectError, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
+import { decodeJwsPart, jwsParts } from './support/jws';
 
 const INTROSPECT = '/api/v1/auth/introspect';
 
@@ -300,12 +301,8 @@ function b64url(value: Json): string {
 }
 
 function parts(token: string): [Json, Json, string] {
-  const [h, p, s] = token.split('.');
-  return [
-    JSON.parse(Buffer.from(h, 'base64url').toString('utf8')),
-    JSON.parse(Buffer.from(p, 'base64url').toString('utf8')),
-    s,
-  ];
+  const { header, payload, signature } = jwsParts(token);
+  return [decodeJwsPart(header), decodeJwsPart(payload), signature];
 }
 
 function withPayload(token: string, edit: (payload: Json) => Json): string {

@@ -3,9 +3,11 @@ import { Instance, startInstance } from './support/instance';
 
 jest.setTimeout(60_000);
 
-const median = (values: number[]) => {
+const median = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
+  const value = sorted[Math.floor(sorted.length / 2)];
+  if (value === undefined) throw new Error('median of no samples');
+  return value;
 };
 
 /**

@@ -4,6 +4,8 @@ import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { expectError, uniqueEmail, UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
+import { onlyRow } from './support/present';
+import { beforeFirst } from '../apps/auth-service/src/common/before-first';
 
 /**
  * GitHub sign-in against a local stand-in that follows GitHub's documented endpoints and answers:
@@ -190,6 +192,11 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
     };
   }
 
+  /** The primary email of an account, the one the service signs up and links with. */
+  function primaryEmail(account: GitHubAccount): string | undefined {
+    return account.emails.find((e) => e.primary)?.email;
+  }
+
   /** The browser's trip to GitHub and back: answers the URL GitHub redirects to (our callback). */
   async function atGitHub(authorizeUrl: string): Promise<URL> {
     const res = await fetch(authorizeUrl, { redirect: 'manual' });
@@ -214,14 +221,14 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
   async function tokensAfter(callback: { headers: Headers }) {
     const cookie = callback.headers.getSetCookie().find((c) => c.startsWith('refresh_token='))!;
     const res = await a.http.post('/api/v1/auth/refresh', undefined, {
-      headers: { cookie: cookie.split(';')[0], origin: APP_URL },
+      headers: { cookie: beforeFirst(cookie, ';'), origin: APP_URL },
     });
     expect(res.status).toBe(200);
     return res.body;
   }
 
   const count = async (sql: string, params: unknown[]) =>
-    Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
+    Number(onlyRow((await db.query<{ n: string }>(sql, params)).rows).n);
 
   async function expectNothingCreated(account: GitHubAccount): Promise<void> {
     for (const { email } of account.emails) {
@@ -262,7 +269,7 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
     expect(res.headers.get('location')).toBe(FRONTEND);
     const tokens = await tokensAfter(res);
     expect(tokens.user).toEqual(
-      expect.objectContaining({ email: account.emails[0].email, name: 'The Octocat', emailVerified: true }),
+      expect.objectContaining({ email: primaryEmail(account), name: 'The Octocat', emailVerified: true }),
     );
     // What reached GitHub: the secret and the verifier at the token endpoint, the API asked as JSON.
     const exchange = gh.requests.filter((r) => r.path === '/login/oauth/access_token').at(-1)!;
@@ -277,7 +284,7 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
     ]);
     expect(row.rows[0]).toMatchObject({
       provider_account_id: String(account.id),
-      email: account.emails[0].email,
+      email: primaryEmail(account),
     });
     expect(row.rows[0].access_token_enc).toMatch(/^v1\./);
     expect(row.rows[0].access_token_enc).not.toContain('gho_');
@@ -325,7 +332,7 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
       {
         provider: 'github',
         providerAccountId: String(account.id),
-        email: account.emails[0].email,
+        email: primaryEmail(account),
         linkedAt: expect.any(String),
       },
     ]);

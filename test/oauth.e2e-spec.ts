@@ -8,6 +8,8 @@ import { freePort } from './support/servers';
 import { Instance, startInstance } from './support/instance';
 import { MailSink } from './support/mail-sink';
 import { ProviderAccount, TestOpenIdProvider } from './support/oidc-provider';
+import { onlyRow } from './support/present';
+import { beforeFirst } from '../apps/auth-service/src/common/before-first';
 
 /**
  * OpenID Connect sign-in against a real provider (test/support/oidc-provider.ts), its login and
@@ -33,7 +35,8 @@ class CookieJar {
 
   store(res: Response): void {
     for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
+      const pair = beforeFirst(line, ';');
+      const attrs = line.split(';').slice(1);
       const i = pair.indexOf('=');
       const name = pair.slice(0, i).trim();
       const value = pair.slice(i + 1).trim();
@@ -174,7 +177,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
   function refreshCookie(res: { headers: Headers }): string {
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith('refresh_token='));
     expect(cookie).toBeDefined();
-    return cookie!.split(';')[0];
+    return beforeFirst(cookie!, ';');
   }
 
   /** The token response the frontend gets from /auth/refresh with the cookie the callback set. */
@@ -187,7 +190,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
   }
 
   const count = async (sql: string, params: unknown[]) =>
-    Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
+    Number(onlyRow((await db.query<{ n: string }>(sql, params)).rows).n);
 
   /** Nothing of this provider account or email may exist after a failed callback. */
   async function expectNothingCreated(who: { sub: string; email: string }): Promise<void> {

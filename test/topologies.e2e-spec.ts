@@ -16,6 +16,7 @@ import {
   startRedisCluster,
   startRedisSentinel,
 } from './support/topologies';
+import { onlyRow, present } from './support/present';
 import { waitFor } from './support/servers';
 
 jest.setTimeout(60_000);
@@ -94,18 +95,21 @@ describe('Redis Cluster harness: 3 masters + 3 replicas, password', () => {
     const slots = masters
       .flatMap((m) => m.slots)
       .map((range) => range.split('-').map(Number))
-      .reduce((sum, [from, to = from]) => sum + to - from + 1, 0);
+      .reduce((sum, [from, to = from]) => sum + to! - from! + 1, 0); // split yields at least one part
     expect(slots).toBe(16384);
   });
 
   it('spreads keys written through an ioredis Cluster client over every master; no password, no access', async () => {
     const client = cluster.client();
     for (const key of keys) await client.set(key, `value of ${key}`);
-    expect(await client.mget(keys[0])).toEqual([`value of ${keys[0]}`]);
+    const key = present(keys[0], 'a key');
+    expect(await client.mget(key)).toEqual([`value of ${key}`]);
     const perMaster = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
     expect(perMaster).toHaveLength(3);
     expect(perMaster.every((n) => n > 0)).toBe(true);
-    expect(await refusal(connect(cluster.nodes[0], {}), (c) => c.get(keys[0]))).toMatch(/NOAUTH/);
+    expect(await refusal(connect(present(cluster.nodes[0], 'a node'), {}), (c) => c.get(key))).toMatch(
+      /NOAUTH/,
+    );
   });
 
   it("promotes a killed master's replica; the same client then reads that master's keys from it", async () => {
@@ -166,7 +170,8 @@ describe('Sentinel harness: 1 master, 1 replica, 3 sentinels, TLS and an ACL use
     const client = sentinel.client();
     await client.set('topology:sentinel:tls', 'yes');
     expect(await client.get('topology:sentinel:tls')).toBe('yes');
-    const [master, replica] = sentinel.dataNodes;
+    const master = present(sentinel.dataNodes[0], 'the master');
+    const replica = present(sentinel.dataNodes[1], 'its replica');
     expect((await client.info('replication')).includes('role:master')).toBe(true);
 
     const { tls, ...credentials } = sentinel.security.client();
@@ -175,7 +180,9 @@ describe('Sentinel harness: 1 master, 1 replica, 3 sentinels, TLS and an ACL use
     const wrongUser = { tls, username: 'default', password: PASSWORD };
     expect(await refusal(connect(replica, wrongUser), (c) => c.ping())).toMatch(/WRONGPASS|disabled/);
     expect(
-      await refusal(connect(sentinel.sentinels[0], { tls }), (c) => c.call('SENTINEL', 'MASTERS')),
+      await refusal(connect(present(sentinel.sentinels[0], 'a sentinel'), { tls }), (c) =>
+        c.call('SENTINEL', 'MASTERS'),
+      ),
     ).toMatch(/NOAUTH/);
   });
 
@@ -225,8 +232,12 @@ describe('PostgreSQL harness: primary + streaming replica', () => {
       ?.note;
 
   it('runs the replica in recovery, and it replays a row written on the primary', async () => {
-    expect((await query<{ r: boolean }>(pg.replicaUrl, 'SELECT pg_is_in_recovery() AS r'))[0].r).toBe(true);
-    expect((await query<{ r: boolean }>(pg.primaryUrl, 'SELECT pg_is_in_recovery() AS r'))[0].r).toBe(false);
+    expect(onlyRow(await query<{ r: boolean }>(pg.replicaUrl, 'SELECT pg_is_in_recovery() AS r')).r).toBe(
+      true,
+    );
+    expect(onlyRow(await query<{ r: boolean }>(pg.primaryUrl, 'SELECT pg_is_in_recovery() AS r')).r).toBe(
+      false,
+    );
     await query(pg.primaryUrl, "INSERT INTO topology_rows VALUES (1, 'replayed')");
     await pg.waitForReplay();
     expect(await onReplica(1)).toBe('replayed');
@@ -235,17 +246,19 @@ describe('PostgreSQL harness: primary + streaming replica', () => {
   it('holds a row back while replay is paused, and applies it on resume', async () => {
     await pg.pauseReplay();
     await query(pg.primaryUrl, "INSERT INTO topology_rows VALUES (2, 'held back')");
-    const [{ lsn }] = await query<{ lsn: string }>(pg.primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    const { lsn } = onlyRow(
+      await query<{ lsn: string }>(pg.primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn'),
+    );
     // The replica has received the row's WAL (streaming goes on) but has not applied it.
     await waitFor(
       async () =>
-        (
+        onlyRow(
           await query<{ received: boolean }>(
             pg.replicaUrl,
             'SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), $1::pg_lsn) >= 0 AS received',
             [lsn],
-          )
-        )[0].received,
+          ),
+        ).received,
       'The replica receiving the WAL',
       10_000,
       20,

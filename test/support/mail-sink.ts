@@ -62,9 +62,9 @@ export class MailSink {
 
   /** The single-use token a mail carries on its own line. */
   static tokenOf(mail: SentMail): string {
-    const match = /code:\s*\n([A-Za-z0-9_-]{40,})/.exec(mail.text);
-    if (!match) throw new Error(`No token in mail: ${mail.text}`);
-    return match[1];
+    const token = /code:\s*\n([A-Za-z0-9_-]{40,})/.exec(mail.text)?.[1];
+    if (token === undefined) throw new Error(`No token in mail: ${mail.text}`);
+    return token;
   }
 
   countTo(to: string, subject: RegExp): number {
@@ -76,7 +76,7 @@ export class MailSink {
   }
 
   private record(to: string[], raw: string): void {
-    const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+    const [head = '', ...rest] = raw.split(/\r?\n\r?\n/); // split yields at least one part
     const subject = /^Subject: (.*)$/im.exec(head)?.[1]?.trim() ?? '';
     const qp = /Content-Transfer-Encoding: quoted-printable/i.test(head);
     let text = rest.join('\n\n');

@@ -44,8 +44,9 @@ export function hostPorts(service: ComposeService): number[] {
 export function nginxUpstreams(config: string): Record<string, string[]> {
   const withoutComments = config.replace(/#[^\n]*/g, '');
   const upstreams: Record<string, string[]> = {};
+  // Every group of these patterns takes part in each match.
   for (const [, name, body] of withoutComments.matchAll(/upstream\s+(\S+)\s*\{([^}]*)\}/g)) {
-    upstreams[name] = [...body.matchAll(/^\s*server\s+([^\s;]+)/gm)].map(([, address]) => address);
+    upstreams[name!] = [...body!.matchAll(/^\s*server\s+([^\s;]+)/gm)].map(([, address]) => address!);
   }
   return upstreams;
 }

@@ -53,15 +53,16 @@ export function renderKustomization(dir: string): KubernetesObject[] {
     if (extra.length > 0) throw new Error(`${file}: patch field(s) ${extra.join(', ')} not implemented`);
     for (const change of readYamlDocuments(resolve(dir, patch.path)) as KubernetesObject[]) {
       const target = patch.target ?? { kind: change.kind, name: change.metadata.name };
-      const matches = objects.flatMap((o, i) =>
-        o.kind === target.kind && o.metadata.name === target.name ? [i] : [],
+      const matches = objects.flatMap((object, index) =>
+        object.kind === target.kind && object.metadata.name === target.name ? [{ object, index }] : [],
       );
-      if (matches.length !== 1) {
+      const [match, ...others] = matches;
+      if (!match || others.length > 0) {
         throw new Error(
           `${patch.path}: ${matches.length} objects match ${target.kind}/${target.name} (need 1)`,
         );
       }
-      objects[matches[0]] = strategicMerge(objects[matches[0]], change) as KubernetesObject;
+      objects[match.index] = strategicMerge(match.object, change) as KubernetesObject;
     }
   }
   const ids = objects.map((o) => `${o.kind}/${o.metadata.name}`);

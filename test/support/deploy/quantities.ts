@@ -18,5 +18,7 @@ export function cpuCores(quantity: string | number): number {
 export function memoryMiB(quantity: string | number): number {
   const match = /^(\d+(?:\.\d+)?)([KMG]i|[kMG])?$/.exec(String(quantity));
   if (!match) throw new Error(`${quantity}: not a memory quantity`);
-  return Number(match[1]) * MEMORY_UNITS[match[2] ?? ''];
+  const unit = MEMORY_UNITS[match[2] ?? ''];
+  if (unit === undefined) throw new Error(`${quantity}: unknown memory unit`);
+  return Number(match[1]) * unit;
 }

@@ -14,6 +14,7 @@ import {
   spawnPostgresProgram,
   waitFor,
 } from '../servers';
+import { onlyRow } from '../present';
 import { buildTopology, ServerProcess, TopologyDir, withLogFile } from './processes';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -110,7 +111,7 @@ function replicationTopology(
   dir: TopologyDir,
 ): PostgresReplication {
   const replicaState = async <T>(sql: string, params: unknown[] = []) =>
-    (await query<Record<'value', T>>(replica.url, `SELECT ${sql} AS value`, params))[0].value;
+    onlyRow(await query<Record<'value', T>>(replica.url, `SELECT ${sql} AS value`, params)).value;
   return {
     primaryUrl: primary.url,
     replicaUrl: replica.url,
@@ -118,7 +119,9 @@ function replicationTopology(
     replica: replica.server,
     dir: dir.path,
     waitForReplay: async (timeoutMs = REPLAY_TIMEOUT_MS) => {
-      const [{ lsn }] = await query<{ lsn: string }>(primary.url, 'SELECT pg_current_wal_lsn()::text AS lsn');
+      const { lsn } = onlyRow(
+        await query<{ lsn: string }>(primary.url, 'SELECT pg_current_wal_lsn()::text AS lsn'),
+      );
       await waitFor(
         () => replicaState<boolean>('pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0', [lsn]),
         `The replica replaying the primary up to ${lsn}`,

@@ -10,6 +10,7 @@ import { buildTopology, TopologyDir } from './processes';
 import {
   allStarted,
   command,
+  firstRunning,
   parseInfo,
   RedisNode,
   RedisNodeSpec,
@@ -96,7 +97,7 @@ function clusterTopology(
   const running = () => nodes.filter((n) => n.process.running());
 
   const clusterNodes = async (): Promise<ClusterNodeState[]> =>
-    parseClusterNodes(await command(running()[0], security, 'CLUSTER', 'NODES'));
+    parseClusterNodes(await command(firstRunning(nodes), security, 'CLUSTER', 'NODES'));
 
   /** Every running node sees the cluster up with every slot served. */
   const serving = async (): Promise<boolean> => {
@@ -121,9 +122,9 @@ function clusterTopology(
         for (const node of running()) {
           const info = parseInfo(await command(node, security, 'INFO', 'replication'));
           if (info.role !== 'master') continue;
-          const replicas = Object.keys(info).filter((k) => /^slave\d+$/.test(k));
+          const replicas = Object.entries(info).flatMap(([k, v]) => (/^slave\d+$/.test(k) ? [v] : []));
           const offset = Number(info.master_repl_offset);
-          if (!replicas.every((k) => Number(/offset=(\d+)/.exec(info[k])?.[1]) >= offset)) return false;
+          if (!replicas.every((r) => Number(/offset=(\d+)/.exec(r)?.[1]) >= offset)) return false;
         }
         return true;
       },
@@ -187,6 +188,8 @@ export function parseClusterNodes(text: unknown): ClusterNodeState[] {
     .split('\n')
     .map((line) => {
       const [id, address, flags, master, , , , , ...slots] = line.trim().split(' ');
+      if (id === undefined || address === undefined || flags === undefined)
+        throw new Error(`not a CLUSTER NODES line: ${line}`);
       return {
         id,
         port: Number(/:(\d+)@/.exec(address)?.[1]),

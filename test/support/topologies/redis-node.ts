@@ -80,6 +80,13 @@ async function answers(node: RedisNode, security: RedisSecurity): Promise<boolea
   }
 }
 
+/** The first of `nodes` whose process still runs; throws when none does. */
+export function firstRunning(nodes: RedisNode[]): RedisNode {
+  const node = nodes.find((n) => n.process.running());
+  if (!node) throw new Error(`none of ${nodes.map((n) => n.name).join(', ')} is running`);
+  return node;
+}
+
 /**
  * Waits for every start to settle, then fails with the first failure: the caller's `stop()` then
  * finds every process that did start (none is still starting behind its back).

@@ -7,7 +7,7 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { waitFor } from '../servers';
 import { buildTopology, TopologyDir } from './processes';
-import { allStarted, command, parseInfo, RedisNode, startRedisNode } from './redis-node';
+import { allStarted, command, firstRunning, parseInfo, RedisNode, startRedisNode } from './redis-node';
 import { RedisSecurity, RedisSecurityOptions } from './redis-security';
 
 export const SENTINEL_MASTER_NAME = 'mymaster';
@@ -163,7 +163,7 @@ function sentinelTopology(
     forceFailover: async () => {
       await waitForStandby();
       const previous = await currentMaster();
-      await command(runningSentinels()[0], security, 'SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME);
+      await command(firstRunning(sentinels), security, 'SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME);
       return waitForNewMaster(previous);
     },
     killMaster: async () => {
@@ -208,7 +208,7 @@ async function sentinelsAgree(
     );
     if (master.flags !== 'master' || Number(master['num-other-sentinels']) !== sentinels.length - 1)
       return false;
-    if (!healthyReplica) return false;
+    if (!healthyReplica || master.port === undefined) return false;
     masters.add(master.port);
   }
   return masters.size === 1;
@@ -218,6 +218,6 @@ async function sentinelsAgree(
 function fieldsOf(reply: unknown): Record<string, string> {
   const list = reply as string[];
   const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]] = list[i + 1];
+  for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!; // both below length
   return fields;
 }
