@@ -18,6 +18,7 @@ import {
   HOW_TO_GET_POSTGRES,
   HOW_TO_GET_REDIS,
 } from '../test/support/servers';
+import { beforeFirst } from '../apps/auth-service/src/common/before-first';
 import { renderChart } from './chart';
 import { summariseProfile } from './profile-summary';
 import { LoadResult, wrkLoad, wrkVersion } from './wrk';
@@ -103,7 +104,8 @@ async function main(): Promise<void> {
 
     const samples: Sample[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      const shift = round % targets.length;
+      const order = [...targets.slice(shift), ...targets.slice(0, shift)];
       for (const target of order) {
         const result =
           WRK && target.fixed ? await wrkLoad(fixedRequest(target.options())) : await load(target.options());
@@ -209,7 +211,8 @@ function stop(child: ChildProcess): void {
 interface Seed {
   email: string;
   password: string;
-  tokens: string[];
+  /** Never empty: the registration's session comes first. */
+  tokens: [string, ...string[]];
   refreshTokens: string[];
 }
 
@@ -217,14 +220,22 @@ async function seedUsers(service: Service, sessions: number): Promise<Seed> {
   const email = `bench.${Date.now()}@example.test`;
   const password = `Bench-${Date.now()}-password`;
   const reg = await post(`${service.url}/api/v1/auth/register`, { email, password, name: 'Bench User' });
-  const tokens = [reg.accessToken as string];
-  const refreshTokens = [reg.refreshToken as string];
+  const first = tokensOf(reg);
+  const tokens: Seed['tokens'] = [first.accessToken];
+  const refreshTokens = [first.refreshToken];
   for (let i = 1; i < sessions; i++) {
-    const login = await post(`${service.url}/api/v1/auth/login`, { email, password });
+    const login = tokensOf(await post(`${service.url}/api/v1/auth/login`, { email, password }));
     tokens.push(login.accessToken);
     refreshTokens.push(login.refreshToken);
   }
   return { email, password, tokens, refreshTokens };
+}
+
+/** The tokens of a registration or login answer. */
+function tokensOf(answer: Record<string, string>): { accessToken: string; refreshToken: string } {
+  const { accessToken, refreshToken } = answer;
+  if (accessToken === undefined || refreshToken === undefined) throw new Error('an answer without tokens');
+  return { accessToken, refreshToken };
 }
 
 async function post(url: string, body: unknown): Promise<Record<string, string>> {
@@ -435,7 +446,9 @@ interface ReportRow {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const upper = sorted[mid];
+  if (upper === undefined) throw new Error('median of no values');
+  return sorted.length % 2 ? upper : (sorted[mid - 1]! + upper) / 2; // an even length ≥ 2: mid ≥ 1
 }
 
 function buildReport(samples: Sample[], _perRequest: PerRequest, _mixed: Mixed): { rows: ReportRow[] } {
@@ -467,7 +480,7 @@ function versions(): string {
     JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version as string;
   const cmd = (c: string, a: string[]) => {
     try {
-      return execFileSync(c, a, { encoding: 'utf8' }).trim().split('\n')[0];
+      return beforeFirst(execFileSync(c, a, { encoding: 'utf8' }).trim(), '\n');
     } catch {
       return 'n/a';
     }
@@ -547,7 +560,8 @@ function summariseLatestProfile(): string | undefined {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .sort();
-  return files.length ? summariseProfile(join(dir, files[files.length - 1])) : undefined;
+  const latest = files.at(-1);
+  return latest ? summariseProfile(join(dir, latest)) : undefined;
 }
 
 main().catch((error: Error) => {

@@ -4,6 +4,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { beforeFirst } from '../apps/auth-service/src/common/before-first';
 
 export interface FixedRequest {
   url: string;
@@ -30,7 +31,7 @@ export function wrkVersion(): string | undefined {
     )[0];
   } catch (error) {
     const out = String((error as { stdout?: string }).stdout ?? '');
-    return out.startsWith('wrk') ? out.split('\n')[0].split(' [')[0] : undefined;
+    return out.startsWith('wrk') ? beforeFirst(beforeFirst(out, '\n'), ' [') : undefined;
   }
 }
 

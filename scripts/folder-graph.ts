@@ -30,7 +30,8 @@ export function importsOf(file: string): string[] {
 
 function folderOf(srcDir: string, path: string): string {
   const parts = relative(srcDir, path).split(sep);
-  return parts.length > 1 ? parts[0] : ROOT;
+  const [first, ...rest] = parts;
+  return first !== undefined && rest.length > 0 ? first : ROOT;
 }
 
 export function folderGraph(srcDir: string): FolderGraph {
