@@ -54,7 +54,7 @@ export async function createApp(
     done();
   });
 
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: config.http.corsOrigins, credentials: true });
   }

@@ -71,7 +71,9 @@ export class CacheModule {
           provide: `CACHE_ENTITIES_${++featureSequence}`,
           inject: [CacheEntityRegistry, ...(async.inject ?? [])],
           useFactory: async (registry: CacheEntityRegistry, ...deps: unknown[]) => {
-            const factory = async.useFactory as (...a: unknown[]) => ReturnType<typeof async.useFactory>;
+            const factory = async.useFactory as (
+              ...a: unknown[]
+            ) => CacheEntityRegistration[] | Promise<CacheEntityRegistration[]>;
             registry.register(await factory(...deps));
             return true;
           },

@@ -239,7 +239,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     await this.replayPendingInvalidations({ bypassBreaker: true });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     this.bus?.close();
     this.subscriber?.disconnect();
   }

@@ -4,7 +4,7 @@
  * a replacer sees the value, so the replacer looks at the holder's raw property).
  */
 export function serialize(value: unknown): string {
-  return JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
     const raw = this[key];
     return raw instanceof Date ? { $date: raw.getTime() } : v;
   });

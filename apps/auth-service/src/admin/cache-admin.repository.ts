@@ -36,7 +36,7 @@ export class CacheAdminRepository {
         this.cache.getOrLoad({
           entity: OAUTH_ACCOUNT,
           key: this.keys.oauthAccount(l.provider, l.providerAccountId),
-          load: async () => l.userId,
+          load: () => Promise.resolve(l.userId),
         }),
       ),
     );

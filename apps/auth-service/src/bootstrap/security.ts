@@ -65,7 +65,7 @@ const DOCUMENT_ONLY = {
  * (tokens, personal data) unless a route says otherwise; Swagger UI (/docs) gets Helmet's whole
  * document set with a CSP that lets it run.
  */
-export async function registerSecurityHeaders(app: NestFastifyApplication): Promise<void> {
+export function registerSecurityHeaders(app: NestFastifyApplication): void {
   const common = {
     xFrameOptions: { action: 'deny' as const },
     referrerPolicy: { policy: 'no-referrer' as const },

@@ -8,7 +8,7 @@ import { ApiError } from '../common/api-error';
  */
 @Injectable()
 export class PasswordPolicy {
-  private readonly common = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+  private readonly common = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
 
   assertStrong(password: string, context: { email?: string } = {}): void {
     const lower = password.toLowerCase();

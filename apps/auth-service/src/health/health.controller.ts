@@ -33,7 +33,7 @@ export class HealthController {
     const [database, redis] = await Promise.all([this.database.check(), this.redis.check()]);
     let result: HealthCheckResult;
     try {
-      result = await this.health.check([async () => database]);
+      result = await this.health.check([() => database]);
     } catch {
       reply.status(HttpStatus.SERVICE_UNAVAILABLE);
       result = { status: 'error', info: {}, error: database, details: database };

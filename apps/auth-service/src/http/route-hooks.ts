@@ -34,5 +34,5 @@ export function addBodyRouteHook(fastify: FastifyInstance, name: HookName, hook:
 export function appendRouteHook(route: RouteOptions, name: HookName | 'onSend', hook: unknown): void {
   const hooks = route as unknown as Record<string, unknown>;
   const existing = hooks[name];
-  hooks[name] = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), hook];
+  hooks[name] = [...(Array.isArray(existing) ? (existing as unknown[]) : existing ? [existing] : []), hook];
 }

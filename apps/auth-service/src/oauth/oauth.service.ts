@@ -96,7 +96,7 @@ export class OAuthService {
     if (query.error !== undefined) {
       const description = typeof query.error_description === 'string' ? `: ${query.error_description}` : '';
       throw oauthError(
-        `The provider answered ${String(query.error).slice(0, 64)}${description.slice(0, 200)}`,
+        `The provider answered ${parameterText(query.error).slice(0, 64)}${description.slice(0, 200)}`,
       );
     }
     const params = new URLSearchParams();
@@ -223,3 +223,8 @@ export class OAuthService {
 }
 
 const alreadyLinked = (message: string) => new ApiError('account_already_linked', message);
+
+/** A query parameter as text: the string, or a repeated parameter's values joined by commas. */
+function parameterText(value: unknown): string {
+  return String(value);
+}

@@ -100,7 +100,7 @@ export class PinoNestLogger implements LoggerService {
       fields.err = { type: message.name, message: scrubText(message.message), stack: message.stack };
       this.logger[level](fields, scrubText(message.message));
     } else if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ ...fields, ...(message as object) });
+      this.logger[level]({ ...fields, ...message });
     } else {
       this.logger[level](fields, String(message));
     }

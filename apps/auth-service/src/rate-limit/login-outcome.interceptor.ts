@@ -18,7 +18,7 @@ export class LoginOutcomeInterceptor implements NestInterceptor {
     private readonly limits: RateLimitService,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  intercept(context: ExecutionContext, next: CallHandler<unknown>): Observable<unknown> {
     if (!this.limits.enabled || context.getType() !== 'http') return next.handle();
     const names = this.reflector.get<RouteLimit[] | undefined>(RATE_LIMITS, context.getHandler());
     if (!names?.includes('login_lockout')) return next.handle();

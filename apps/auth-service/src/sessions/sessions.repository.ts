@@ -131,10 +131,9 @@ export class SessionsRepository {
       where: { id: { in: ids } },
       select: sessionStateSelect,
     });
-    const byId = new Map(rows.map((r) => [r.id, r]));
     await Promise.all(
       rows.map((row) =>
-        this.cache.getOrLoad(this.stateCache.spec(row.userId, row.id, async () => byId.get(row.id)!)),
+        this.cache.getOrLoad(this.stateCache.spec(row.userId, row.id, () => Promise.resolve(row))),
       ),
     );
     return rows.length;

@@ -104,7 +104,7 @@ function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
   return {
     sub: sub as string,
     sid,
-    roles: roles as string[],
+    roles,
     iat: iat as number,
     exp: exp as number,
     jti: jti as string,

@@ -135,7 +135,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       this.active = {
         kid: activeRow.kid,
         alg: activeRow.alg as Alg,
-        privateKey: (await importPKCS8(pem, activeRow.alg)) as SigningKeyMaterial,
+        privateKey: await importPKCS8(pem, activeRow.alg),
       };
     }
     const withdrawn = [...this.verifyKeys.keys()].some((kid) => !verifyKeys.has(kid));
@@ -152,7 +152,7 @@ async function generateKey(): Promise<NewSigningKey> {
   return {
     kid,
     alg: 'EdDSA',
-    publicJwk: publicJwk as Record<string, unknown>,
+    publicJwk,
     privatePem: await exportPKCS8(privateKey),
   };
 }
@@ -163,7 +163,7 @@ async function keyFromPem(pem: string): Promise<NewSigningKey> {
   const alg = algFor(key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve);
   const publicJwk = createPublicKey(key).export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(publicJwk);
-  return { kid, alg, publicJwk: publicJwk as Record<string, unknown>, privatePem: null };
+  return { kid, alg, publicJwk, privatePem: null };
 }
 
 function algFor(type: string | undefined, curve: string | undefined): Alg {

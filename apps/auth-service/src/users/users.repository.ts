@@ -128,12 +128,11 @@ export class UsersRepository {
   async warm(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect });
-    const byId = new Map(rows.map((r) => [r.id, r]));
     await Promise.all(
       rows.map((row) =>
         this.cache.getOrLoad({
           ...this.byIdSpec(row.id),
-          load: async () => toCacheableUser(byId.get(row.id)!),
+          load: () => Promise.resolve(toCacheableUser(row)),
         }),
       ),
     );

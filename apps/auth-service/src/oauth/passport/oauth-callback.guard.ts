@@ -27,6 +27,12 @@ export class OAuthStrategies implements OnModuleInit {
   }
 }
 
+/**
+ * What passport's `authenticate` returns (typed `any` by @types/passport). Our strategy reports
+ * failures as Errors (OAuthCallbackStrategy), and `next` is only reached through `pass()`.
+ */
+type PassportMiddleware = (request: unknown, response: unknown, next: (error?: Error) => void) => void;
+
 /** Runs the provider's callback strategy; the outcome lands on `request.user`. */
 @Injectable()
 export class OAuthCallbackGuard implements CanActivate {
@@ -43,13 +49,13 @@ export class OAuthCallbackGuard implements CanActivate {
       const middleware = this.strategies.passport.authenticate(
         provider,
         { session: false },
-        (error: unknown, outcome: OAuthOutcome | false) => {
+        (error: Error | null, outcome: OAuthOutcome | false) => {
           if (error) reject(error);
           else if (outcome) resolve(outcome);
           else reject(new ApiError('oauth_error', 'The sign-in with the provider failed'));
         },
-      );
-      middleware(request, http.getResponse(), (error?: unknown) =>
+      ) as PassportMiddleware;
+      middleware(request, http.getResponse(), (error?: Error) =>
         reject(error ?? new ApiError('oauth_error', 'The sign-in with the provider failed')),
       );
     });
