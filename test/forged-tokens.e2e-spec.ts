@@ -42,7 +42,7 @@ describe('forged access tokens: every one is a 401', () => {
     a = await startInstance();
     user = await UserFactory.register(a.http);
     claims = { sid: sidOf(user.tokens.accessToken), roles: ['admin'] };
-    real = a.app.get(SigningKeysService).signingKey() as unknown as typeof real;
+    real = a.app.get(SigningKeysService).signingKey();
     const jwks = await a.http.get<{ keys: JWK[] }>('/.well-known/jwks.json');
     publicJwk = jwks.body.keys.find((k) => k.kid === real.kid)!;
     expect(publicJwk).toBeDefined();

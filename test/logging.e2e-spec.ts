@@ -31,7 +31,7 @@ describe('logs: JSON lines, request ids, no secrets', () => {
       ADMIN_EMAIL: uniqueEmail('log-admin'),
       ADMIN_PASSWORD: adminPassword,
       METRICS_TOKEN: 'e2e-log-metrics-token-abcdef',
-    } as NodeJS.ProcessEnv);
+    });
     app = await createApp(config, { logDestination: { write: (chunk: string) => void lines.push(chunk) } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     http = new HttpClient((await app.getUrl()).replace('[::1]', '127.0.0.1'));

@@ -48,7 +48,7 @@ export function baseEnv(): Record<string, string> {
 export async function startInstance(overrides: Record<string, string | undefined> = {}): Promise<Instance> {
   const env = { ...baseEnv(), ...overrides };
   const config = loadConfig(
-    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    Object.fromEntries<string | undefined>(Object.entries(env).filter(([, v]) => v !== undefined)),
   );
   const app = await createApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -77,7 +77,7 @@ async function makeCache(
   const keys = new CacheInternalKeys(opts);
   if (mode === 'local') {
     const cache = new CacheService(new CacheTiers(opts, registry(ttlSeconds)), keys);
-    return { cache, key, close: () => cache.onApplicationShutdown() };
+    return { cache, key, close: async () => cache.onApplicationShutdown() };
   }
   const real = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   clients.push(real);
@@ -96,7 +96,7 @@ async function makeCache(
   // The invalidation channel subscribes asynchronously.
   if (opts.enabled)
     await waitUntil(() => (cache as unknown as { bus?: { healthy: boolean } }).bus?.healthy === true);
-  return { cache, key, chaos, subscriber, close: () => cache.onApplicationShutdown() };
+  return { cache, key, chaos, subscriber, close: async () => cache.onApplicationShutdown() };
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {

@@ -25,7 +25,7 @@ const MODELS: Model[] = [
   PodDisruptionBudget,
   Service,
   ServiceMonitor,
-] as unknown as Model[];
+];
 
 /** Throws with the schema's messages when `object` is not a valid instance of its kind. */
 export function validateAgainstSchema(object: KubernetesObject): void {

@@ -69,7 +69,12 @@ export function startRedisCluster(options: RedisSecurityOptions = {}): Promise<R
       '1',
       '--cluster-yes',
     ]);
-    await waitFor(topology.ready, 'Redis Cluster (3 masters, 3 replicas) ready', READY_TIMEOUT_MS, 100);
+    await waitFor(
+      () => topology.ready(),
+      'Redis Cluster (3 masters, 3 replicas) ready',
+      READY_TIMEOUT_MS,
+      100,
+    );
     return topology;
   });
 }

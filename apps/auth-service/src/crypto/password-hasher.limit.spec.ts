@@ -19,7 +19,7 @@ describe('PasswordHasher concurrency', () => {
       return true;
     };
     jest.mocked(argon2.hash).mockImplementation(slow as never);
-    jest.mocked(argon2.verify).mockImplementation(slow as never);
+    jest.mocked(argon2.verify).mockImplementation(slow);
     const hasher = new PasswordHasher({ passwordHashConcurrency: 2 } as AppConfig);
     await Promise.all([
       ...[1, 2, 3].map((i) => hasher.hash(`password-${i}`)),

@@ -77,14 +77,14 @@ describe('AccessTokenGuard and decorators (Nest on Fastify)', () => {
         .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' })
         .sign(key.privateKey);
     };
-    fetchImpl = (async (input: string | URL | Request) => {
-      const url = String(input);
+    fetchImpl = async (input: string | URL | Request) => {
+      const url = input instanceof Request ? input.url : input.toString();
       const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
       if (url.endsWith('/jwks.json')) return json({ keys: [jwk] });
       state.introspections++;
       if (state.introspectionDown) throw new TypeError('fetch failed');
       return json(state.active ? { active: true, ...SUBJECT } : { active: false });
-    }) as typeof fetch;
+    };
   });
 
   beforeEach(() => {

@@ -49,7 +49,9 @@ export class ChaosRedis {
           if (this.mode === 'slow') {
             const answer = (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
             return new Promise((resolve, reject) =>
-              setTimeout(() => answer.then(resolve, reject), this.slowMs),
+              setTimeout(() => {
+                answer.then(resolve, reject);
+              }, this.slowMs),
             );
           }
           return (value as (...a: unknown[]) => unknown).apply(obj, args);
