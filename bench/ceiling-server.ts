@@ -33,11 +33,19 @@ const app = Fastify({ logger: false });
 app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) =>
   done(null, Object.fromEntries(new URLSearchParams(text as string))),
 );
-app.get('/', async () => body);
-app.post('/form', async (request) => ((request.body as { token?: string }).token ? introspection : {}));
-app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then((address) => {
-  process.stdout.write(`listening ${address}\n`);
-});
+app.get('/', () => Promise.resolve(body));
+app.post('/form', (request) =>
+  Promise.resolve((request.body as { token?: string }).token ? introspection : {}),
+);
+app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then(
+  (address) => {
+    process.stdout.write(`listening ${address}\n`);
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
 
 const introspectionJson = JSON.stringify(introspection);
 createServer((request, response) => {

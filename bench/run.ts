@@ -477,7 +477,11 @@ function buildReport(samples: Sample[], _perRequest: PerRequest, _mixed: Mixed):
 
 function versions(): string {
   const pkg = (name: string) =>
-    JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+    (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   const cmd = (c: string, a: string[]) => {
     try {
       return beforeFirst(execFileSync(c, a, { encoding: 'utf8' }).trim(), '\n');

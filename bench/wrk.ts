@@ -4,6 +4,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeFirst } from '../apps/auth-service/src/common/before-first';
 
 export interface FixedRequest {
@@ -45,23 +46,20 @@ export async function wrkLoad(request: FixedRequest): Promise<LoadResult> {
     lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
   writeFileSync(script, lines.join('\n') + '\n');
   try {
-    const output = await new Promise<string>((resolve, reject) =>
-      execFile(
-        'wrk',
-        [
-          '-t1',
-          `-c${request.connections}`,
-          `-d${request.durationSeconds}s`,
-          '--latency',
-          '-s',
-          script,
-          request.url,
-        ],
-        { encoding: 'utf8' },
-        (error, stdout) => (error ? reject(error) : resolve(stdout)),
-      ),
+    const { stdout } = await promisify(execFile)(
+      'wrk',
+      [
+        '-t1',
+        `-c${request.connections}`,
+        `-d${request.durationSeconds}s`,
+        '--latency',
+        '-s',
+        script,
+        request.url,
+      ],
+      { encoding: 'utf8' },
     );
-    return parseWrk(output);
+    return parseWrk(stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
