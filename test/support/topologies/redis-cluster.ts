@@ -25,7 +25,7 @@ const NODE_TIMEOUT_MS = 1_000;
 const READY_TIMEOUT_MS = 20_000;
 const FAILOVER_TIMEOUT_MS = 15_000;
 
-export interface ClusterNodeState {
+interface ClusterNodeState {
   id: string;
   port: number;
   flags: string[];
@@ -181,7 +181,7 @@ function hasOnlineReplica(master: ClusterNodeState, state: ClusterNodeState[]): 
 }
 
 /** `<id> <ip:port@cport[,host]> <flags> <master|-> <ping> <pong> <epoch> <link> <slot>...` per line. */
-export function parseClusterNodes(text: unknown): ClusterNodeState[] {
+function parseClusterNodes(text: unknown): ClusterNodeState[] {
   return String(text)
     .trim()
     .split('\n')

@@ -35,7 +35,7 @@ const DATA_NODE = [
   'repl-diskless-sync-delay 0',
 ];
 
-export function redisServerBinary(): string {
+function redisServerBinary(): string {
   const bin = findBinary('redis-server');
   if (!bin) throw new Error('redis-server is not installed (Debian: apt-get install redis-server)');
   return bin;

@@ -10,7 +10,7 @@ import { buildTopology, TopologyDir } from './processes';
 import { allStarted, command, parseInfo, RedisNode, startRedisNode } from './redis-node';
 import { RedisSecurity, RedisSecurityOptions } from './redis-security';
 
-export const SENTINEL_MASTER_NAME = 'mymaster';
+const SENTINEL_MASTER_NAME = 'mymaster';
 const QUORUM = 2;
 const SENTINELS = 3;
 const DOWN_AFTER_MS = 1_000;
