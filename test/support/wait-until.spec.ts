@@ -47,10 +47,8 @@ describe('waitUntil', () => {
 
   it('with retryOnError, answers the first read that does not throw', async () => {
     let reads = 0;
-    const read = async () => {
-      if (++reads < 3) throw new Error('MOVED');
-      return 'value';
-    };
+    // A promise that rejects twice (a cluster client redirected), then resolves.
+    const read = () => (++reads < 3 ? Promise.reject(new Error('MOVED')) : Promise.resolve('value'));
     expect(await waitUntil(read, { what: 'the key', retryOnError: true, ...fast })).toBe('value');
     expect(reads).toBe(3);
   });
