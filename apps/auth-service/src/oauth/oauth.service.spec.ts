@@ -8,6 +8,7 @@ import {
 import { FakeSessionsService } from '../../../../test/fakes/sessions.service.fake';
 import { standIn } from '../../../../test/fakes/stand-in';
 import { FakeUsersRepository } from '../../../../test/fakes/users.repository.fake';
+import { makeOAuthAccount } from '../../../../test/factories/oauth-account';
 import { makeUser } from '../../../../test/factories/user';
 import { codeOf } from '../../../../test/support/refusal';
 import { loadConfig } from '../config/app-config';
@@ -102,13 +103,7 @@ describe('OAuthService', () => {
 
     it('refuses to start linking a provider the user already has linked', async () => {
       const ada = users.add(makeUser());
-      await repository.link(ada.id, {
-        provider: 'acme',
-        providerAccountId: 'x',
-        email: null,
-        accessTokenEnc: null,
-        refreshTokenEnc: null,
-      });
+      await repository.link(ada.id, makeOAuthAccount({ providerAccountId: 'x' }));
       expect(await codeOf(oauthService().authorizationUrl('acme', REDIRECT, ada.id))).toBe(
         'account_already_linked',
       );
@@ -181,13 +176,7 @@ describe('OAuthService', () => {
   describe('account rules', () => {
     it('signs in the owner of a linked provider account, with fresh tokens stored sealed', async () => {
       const ada = users.add(makeUser());
-      await repository.link(ada.id, {
-        provider: 'acme',
-        providerAccountId: 'acct-1',
-        email: null,
-        accessTokenEnc: null,
-        refreshTokenEnc: null,
-      });
+      await repository.link(ada.id, makeOAuthAccount());
 
       const outcome = await oauthService().resolveAccount(callback({ email: 'ada@acme.example' }));
       expect(outcome).toEqual({ mode: 'sign_in', user: ada, redirectUri: REDIRECT });
@@ -286,13 +275,7 @@ describe('OAuthService', () => {
     it('refuses to remove the last way to sign in, and answers oauth_account_not_found for nothing linked', async () => {
       const service = oauthService();
       const oauthOnly = users.add(makeUser(), null);
-      await repository.link(oauthOnly.id, {
-        provider: 'acme',
-        providerAccountId: 'acct-1',
-        email: null,
-        accessTokenEnc: null,
-        refreshTokenEnc: null,
-      });
+      await repository.link(oauthOnly.id, makeOAuthAccount());
 
       expect(await codeOf(service.unlink(oauthOnly.id, 'acme'))).toBe('last_login_method');
       expect(await codeOf(service.unlink(oauthOnly.id, 'github'))).toBe('oauth_account_not_found');
