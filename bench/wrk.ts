@@ -65,7 +65,7 @@ export async function wrkLoad(request: FixedRequest): Promise<LoadResult> {
   }
 }
 
-export function parseWrk(output: string): LoadResult {
+function parseWrk(output: string): LoadResult {
   const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
   const percentile = (p: string) => {
     const match = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);

@@ -84,15 +84,21 @@ export function cycles(graph: FolderGraph): string[][] {
   return found;
 }
 
-/** Imports of files under `libsDir` that reach outside it (into an app): `file: specifier`. */
-export function importsOutOf(libsDir: string): string[] {
+/**
+ * Imports of files under `libsDir` that reach outside it (into an app): `file: specifier`. A
+ * lib's specs may use the repository's shared test helpers, `testSupportDir`, and nothing else.
+ */
+export function importsOutOf(libsDir: string, testSupportDir?: string): string[] {
+  const isSpec = (file: string) => /\.(e2e-)?spec\.ts$/.test(file);
+  const inside = (dir: string, path: string) => !relative(dir, path).startsWith('..');
   return sourceFiles(libsDir).flatMap((file) =>
     importsOf(file)
-      .filter((specifier) =>
-        specifier.startsWith('.')
-          ? relative(libsDir, resolve(dirname(file), specifier)).startsWith('..')
-          : /(^|\/)apps\//.test(specifier),
-      )
+      .filter((specifier) => {
+        if (!specifier.startsWith('.')) return /(^|\/)apps\//.test(specifier);
+        const target = resolve(dirname(file), specifier);
+        if (inside(libsDir, target)) return false;
+        return !(testSupportDir && isSpec(file) && inside(testSupportDir, target));
+      })
       .map((specifier) => `${relative(libsDir, file)}: ${specifier}`),
   );
 }

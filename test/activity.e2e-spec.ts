@@ -6,18 +6,10 @@ import Redis from 'ioredis';
 import { UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
 import { sidOf } from './support/jws';
+import { waitUntil } from './support/wait-until';
 
 const lastSeenAt = async (i: Instance, sid: string): Promise<number> =>
   (await i.app.get(PrismaService).session.findUniqueOrThrow({ where: { id: sid } })).lastSeenAt.getTime();
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - started;
-}
 
 /** Session activity: recorded in Redis (or memory) per request, written behind to PostgreSQL. */
 describe('session activity write-behind (lastSeenAt)', () => {
@@ -39,7 +31,13 @@ describe('session activity write-behind (lastSeenAt)', () => {
       counted.stop();
       expect(counted.count).toBeLessThanOrEqual(1);
 
-      const waited = await eventually(async () => (await lastSeenAt(a, sid)) >= requestedAt, 2_000);
+      const waitFrom = Date.now();
+      await waitUntil(() => lastSeenAt(a, sid), {
+        what: `lastSeenAt reaching the requests' time (${requestedAt})`,
+        until: (seen) => seen >= requestedAt,
+        timeoutMs: 2_000,
+      });
+      const waited = Date.now() - waitFrom;
       expect(waited).toBeLessThan(1_500);
       expect(await lastSeenAt(a, sid)).toBeGreaterThan(before);
       // Bursts are coalesced: five requests within a second record the session once or twice.

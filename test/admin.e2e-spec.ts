@@ -7,6 +7,7 @@ import { USER } from '../apps/auth-service/src/users/users.cache';
 import { expectError, strongPassword, TokenResponse, uniqueEmail, UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
 import { sidOf } from './support/jws';
+import { waitUntil } from './support/wait-until';
 
 const ADMIN = { email: uniqueEmail('admin'), password: strongPassword() };
 const ADMIN_ENV = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password };
@@ -16,12 +17,20 @@ const diagnosticsOf = (i: Instance) => i.app.get(CacheDiagnostics);
 const userKey = (i: Instance, id: string) => i.app.get(RedisKeys).user(id);
 const sessionKey = (i: Instance, userId: string, sid: string) => i.app.get(RedisKeys).session(userId, sid);
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Which tiers hold the user's entry and its session's on `i`: what the waits below poll. */
+async function tiersHolding(i: Instance, userId: string, sid: string) {
+  const user = await diagnosticsOf(i).peek(USER, userKey(i, userId));
+  const session = await diagnosticsOf(i).peek(SESSION, sessionKey(i, userId, sid));
+  return { user: { l1: user.l1, l2: user.l2 }, session: { l1: session.l1, l2: session.l2 } };
+}
+
+/** The samples of the metrics whose names start with `prefix`, from `i`'s /metrics. */
+async function metricLines(i: Instance, prefix: string): Promise<string> {
+  const { text } = await i.http.get('/metrics');
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .join('\n');
 }
 
 /**
@@ -178,12 +187,10 @@ describe('admin: roles, first admin and the cache routes', () => {
     expect(res.status).toBe(204);
 
     for (const i of [a, b]) {
-      await eventually(async () => {
-        const [u, s] = [
-          await diagnosticsOf(i).peek(USER, userKey(i, id)),
-          await diagnosticsOf(i).peek(SESSION, sessionKey(i, id, sid)),
-        ];
-        return u.l1 === false && u.l2 === false && s.l1 === false && s.l2 === false;
+      await waitUntil(() => tiersHolding(i, id, sid), {
+        what: 'the user and its session evicted from both tiers',
+        until: ({ user, session }) =>
+          user.l1 === false && user.l2 === false && session.l1 === false && session.l2 === false,
       });
     }
     expect((await get(b, `/users/${id}`, admin.accessToken)).body).toEqual({ cached: false });
@@ -224,11 +231,13 @@ describe('admin: roles, first admin and the cache routes', () => {
       CACHE_CONSISTENCY_SAMPLE_SIZE: '3',
     });
     try {
-      await eventually(async () =>
-        /auth_cache_consistency_checks_total\{entity="user",result="(consistent|drift)"\} [1-9]/.test(
-          (await c.http.get('/metrics')).text,
-        ),
-      );
+      await waitUntil(() => metricLines(c, 'auth_cache_consistency_checks_total'), {
+        what: 'a sampled consistency check counted',
+        until: (lines) =>
+          /auth_cache_consistency_checks_total\{entity="user",result="(consistent|drift)"\} [1-9]/.test(
+            lines,
+          ),
+      });
     } finally {
       await c.close();
     }
@@ -273,18 +282,19 @@ describe('admin: roles, first admin and the cache routes', () => {
     const res = await post(b, '/warm');
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ started: true });
-    await eventually(async () => {
-      const [u, s] = [
-        await diagnosticsOf(a).peek(USER, userKey(a, id)),
-        await diagnosticsOf(a).peek(SESSION, sessionKey(a, id, sid)),
-      ];
-      return u.l2 === true && s.l2 === true;
+    await waitUntil(() => tiersHolding(a, id, sid), {
+      what: 'the user and its session warmed into Redis',
+      until: ({ user, session }) => user.l2 === true && session.l2 === true,
       // Generous: the run's shared database holds every suite's sessions, all warmed before users.
-    }, 75_000);
+      timeoutMs: 75_000,
+    });
     // The entries are there before the run ends (OAuth links come last): wait for its end too.
     const completed = /auth_cache_warm_runs_total\{trigger="admin",result="completed"\} [1-9]/;
-    let metrics = '';
-    await eventually(async () => completed.test((metrics = (await b.http.get('/metrics')).text)), 15_000);
+    const metrics = await waitUntil(() => metricLines(b, 'auth_cache_warm'), {
+      what: 'the warm run completed',
+      until: (lines) => completed.test(lines),
+      timeoutMs: 15_000,
+    });
     expect(metrics).toMatch(/auth_cache_warmed_entries_total\{entity="session"\} [1-9]/);
   }, 90_000);
 

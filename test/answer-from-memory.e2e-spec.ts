@@ -5,6 +5,7 @@ import { RateLimitService } from '../apps/auth-service/src/rate-limit/rate-limit
 import { expectError, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
+import { waitUntil } from './support/wait-until';
 
 const ME = '/api/v1/auth/me';
 const INTROSPECT = '/api/v1/auth/introspect';
@@ -15,14 +16,6 @@ const PER_ANSWER = new Set(['date', 'x-request-id', 'keep-alive', 'connection'])
 
 function stableHeaders(res: HttpResponse): Record<string, string> {
   return Object.fromEntries([...res.headers.entries()].filter(([name]) => !PER_ANSWER.has(name)));
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /**
@@ -37,7 +30,11 @@ describe('answers from memory (GET /auth/me, POST /auth/introspect)', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([startInstance(), startInstance()]);
-    await waitUntil(() => a.app.get(CacheService).strictL1Trusted && b.app.get(CacheService).strictL1Trusted);
+    await waitUntil(() => [a, b].map((i) => i.app.get(CacheService).strictL1Trusted), {
+      what: 'both instances trusting strict entries in L1',
+      until: (trusted) => trusted.every(Boolean),
+      intervalMs: 10,
+    });
     validate = jest.spyOn(AccessTokenValidator.prototype, 'validate');
   });
   afterAll(async () => {
@@ -124,7 +121,10 @@ describe('answers from memory (GET /auth/me, POST /auth/introspect)', () => {
       CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_mem_${randomBytes(3).toString('hex')}`,
     });
     try {
-      await waitUntil(() => limited.app.get(CacheService).strictL1Trusted);
+      await waitUntil(() => limited.app.get(CacheService).strictL1Trusted, {
+        what: 'the instance trusting strict entries in L1',
+        intervalMs: 10,
+      });
       const user = await UserFactory.register(limited.http);
       validate.mockClear();
       const answers = [];

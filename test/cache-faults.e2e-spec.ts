@@ -3,6 +3,7 @@ import { expectError, strongPassword, UserFactory } from './support/factories';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
 import { countQueries } from './support/query-count';
 import { TcpProxy } from './support/tcp-proxy';
+import { waitUntil } from './support/wait-until';
 
 const basic = `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:${INTROSPECTION_CLIENT.secret}`).toString('base64')}`;
 
@@ -11,14 +12,6 @@ function p99(samples: number[]): number {
   const value = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)];
   if (value === undefined) throw new Error('p99 of no samples');
   return value;
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -125,12 +118,23 @@ describe.each([
     const token = user.tokens.accessToken;
     // Writes made while a circuit was still open (this registration's, on A) are replayed as
     // deletions once it closes: count only after both instances are past that.
-    const settled = (i: Instance) =>
-      i.app.get(CacheService).breaker.state === 'closed' && i.app.get(CacheService).missedInvalidations === 0;
-    await waitFor(async () => {
-      await Promise.all([a.http.get('/api/v1/auth/me', { token }), b.http.get('/api/v1/auth/me', { token })]);
-      return settled(a) && settled(b);
-    });
+    await waitUntil(
+      async () => {
+        await Promise.all([
+          a.http.get('/api/v1/auth/me', { token }),
+          b.http.get('/api/v1/auth/me', { token }),
+        ]);
+        return [a, b].map((i) => ({
+          breaker: i.app.get(CacheService).breaker.state,
+          missedInvalidations: i.app.get(CacheService).missedInvalidations,
+        }));
+      },
+      {
+        what: "both instances' circuits closed with no invalidation left to replay",
+        until: (states) => states.every((s) => s.breaker === 'closed' && s.missedInvalidations === 0),
+        timeoutMs: 10_000,
+      },
+    );
     await b.http.get('/api/v1/auth/me', { token });
     const counted = countQueries(b);
     const hits = () => cache.counters.hits.l1 + cache.counters.hits.l2;

@@ -2,10 +2,27 @@ import { expectError, strongPassword, uniqueEmail, UserFactory } from './support
 import { HttpResponse } from './support/http';
 import { Instance, startInstance } from './support/instance';
 import { TcpProxy } from './support/tcp-proxy';
+import { waitUntil } from './support/wait-until';
 
 jest.setTimeout(60_000);
 
 /** A 5xx other than the documented 503 is a bug; so is an answer that leaks internals. */
+/** /health/ready's answer once it is 200 again (polled for up to 10 s). */
+function readyAgain(a: Instance): Promise<{ status: number; body: any }> {
+  return waitUntil(
+    async () => {
+      const { status, body } = await a.http.get('/health/ready');
+      return { status, body };
+    },
+    {
+      what: '/health/ready answering 200',
+      until: (res) => res.status === 200,
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    },
+  );
+}
+
 function expectNoInternals(res: HttpResponse): void {
   expect(res.status).not.toBe(500);
   expect(res.text).not.toMatch(
@@ -127,7 +144,7 @@ describe('database down: PostgreSQL unreachable behind a TCP proxy', () => {
     });
 
     it('GET /health/ready answers 200 again', async () => {
-      const res = await waitForStatus(() => a.http.get('/health/ready'), 200);
+      const res = await readyAgain(a);
       expect(res.body.details.database.status).toBe('up');
     });
 
@@ -170,29 +187,13 @@ describe('database down: PostgreSQL unreachable behind a TCP proxy', () => {
 
     it('after it recovers, requests work again', async () => {
       await proxy.restore();
-      const res = await waitForStatus(() => a.http.get('/health/ready'), 200);
+      const res = await readyAgain(a);
       expect(res.body.details.database.status).toBe('up');
       const user = await UserFactory.register(a.http);
       expect((await a.http.get('/api/v1/auth/me', { token: user.tokens.accessToken })).status).toBe(200);
     });
   });
 });
-
-/** Polls until `request` answers `status` (at most `timeoutMs`); returns the last answer either way. */
-async function waitForStatus(
-  request: () => Promise<HttpResponse>,
-  status: number,
-  timeoutMs = 10_000,
-): Promise<HttpResponse> {
-  const deadline = Date.now() + timeoutMs;
-  let res = await request();
-  while (res.status !== status && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    res = await request();
-  }
-  expect(res.status).toBe(status);
-  return res;
-}
 
 /** The answer, or a failure naming the deadline when there is none in time (the request is left pending). */
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -17,7 +17,7 @@ import {
   startRedisSentinel,
 } from './support/topologies';
 import { onlyRow, present } from './support/present';
-import { waitFor } from './support/servers';
+import { waitUntil } from './support/wait-until';
 
 jest.setTimeout(60_000);
 
@@ -51,26 +51,8 @@ async function refusal(client: Redis, run: (c: Redis) => Promise<unknown>): Prom
   }
 }
 
-/** Retries `attempt` until it stops throwing (a client finding a new master), then returns its value. */
-async function eventually<T>(attempt: () => Promise<T>, what: string): Promise<T> {
-  let result: T | undefined;
-  let last: unknown;
-  await waitFor(
-    async () => {
-      try {
-        result = await attempt();
-        return true;
-      } catch (error) {
-        last = error;
-        return false;
-      }
-    },
-    `${what} (last error: ${String(last)})`,
-    15_000,
-    100,
-  );
-  return result!;
-}
+/** A client finding a new master throws meanwhile: its calls are retried until one succeeds. */
+const UNTIL_IT_STOPS_THROWING = { retryOnError: true, until: () => true, timeoutMs: 15_000, intervalMs: 100 };
 
 function expectNothingLeft(processes: ServerProcess[], dir: string): void {
   expect(processes.filter((p) => p.running() || p.groupAlive()).map((p) => p.name)).toEqual([]);
@@ -122,10 +104,10 @@ describe('Redis Cluster harness: 3 masters + 3 replicas, password', () => {
     const state = await cluster.clusterNodes();
     expect(state.find((n) => n.port === promoted.port)?.flags).toContain('master');
     expect(state.find((n) => n.port === killed.port)?.flags).toContain('fail');
-    const values = await eventually(
-      () => client.mget(...keys.slice(0, 1)),
-      'The client reaching the cluster',
-    );
+    const values = await waitUntil(() => client.mget(...keys.slice(0, 1)), {
+      what: 'the client reaching the cluster',
+      ...UNTIL_IT_STOPS_THROWING,
+    });
     expect(values).toEqual([`value of ${keys[0]}`]);
     for (const key of keys) expect(await client.get(key)).toBe(`value of ${key}`);
     const onPromoted = connect(promoted, cluster.security.client());
@@ -157,10 +139,13 @@ describe('Sentinel harness: 1 master, 1 replica, 3 sentinels, TLS and an ACL use
     const direct = connect(master, sentinel.security.client());
     await direct.connect();
     try {
-      await eventually(async () => {
-        await client.set(key, master.name);
-        if ((await direct.get(key)) !== master.name) throw new Error(`${key} is not on ${master.name} yet`);
-      }, `Writes reaching ${master.name}`);
+      await waitUntil(
+        async () => {
+          await client.set(key, master.name);
+          if ((await direct.get(key)) !== master.name) throw new Error(`${key} is not on ${master.name} yet`);
+        },
+        { what: `writes reaching ${master.name}`, ...UNTIL_IT_STOPS_THROWING },
+      );
     } finally {
       direct.disconnect();
     }
@@ -250,7 +235,7 @@ describe('PostgreSQL harness: primary + streaming replica', () => {
       await query<{ lsn: string }>(pg.primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn'),
     );
     // The replica has received the row's WAL (streaming goes on) but has not applied it.
-    await waitFor(
+    await waitUntil(
       async () =>
         onlyRow(
           await query<{ received: boolean }>(
@@ -259,9 +244,7 @@ describe('PostgreSQL harness: primary + streaming replica', () => {
             [lsn],
           ),
         ).received,
-      'The replica receiving the WAL',
-      10_000,
-      20,
+      { what: 'the replica receiving the WAL', timeoutMs: 10_000, intervalMs: 20 },
     );
     expect(await onReplica(2)).toBeUndefined();
     await expect(pg.waitForReplay(500)).rejects.toThrow(/replaying/);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { waitUntil } from './wait-until';
 
 export const DEFAULT_PG_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -63,20 +64,6 @@ export function findBinary(name: string): string | undefined {
       : [];
     return roots.map((v) => `/usr/lib/postgresql/${v}/bin/${name}`).find((p) => existsSync(p));
   }
-}
-
-export async function waitFor(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-  intervalMs = 200,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
 }
 
 /**
@@ -144,7 +131,11 @@ export async function startThrowawayPostgres(): Promise<ThrowawayServer | undefi
   const child = spawnPostgresProgram(postgres, args);
   child.unref();
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor(() => canConnectPg(url), 'The throwaway PostgreSQL');
+  await waitUntil(() => canConnectPg(url), {
+    what: 'the throwaway PostgreSQL',
+    timeoutMs: 20_000,
+    intervalMs: 200,
+  });
   return {
     url,
     stop: () => {
@@ -175,7 +166,11 @@ export async function startThrowawayRedis(
   );
   child.unref();
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor(() => canConnectRedis(url), 'The throwaway redis-server');
+  await waitUntil(() => canConnectRedis(url), {
+    what: 'the throwaway redis-server',
+    timeoutMs: 20_000,
+    intervalMs: 200,
+  });
   return {
     url,
     port,

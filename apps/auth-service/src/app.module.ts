@@ -46,7 +46,7 @@ function cacheOptions(config: AppConfig): CacheOptions {
 }
 
 /** prisma/migrations relative to the repository root, from src (ts) and from dist (js) alike. */
-export const MIGRATIONS_DIR = join(
+const MIGRATIONS_DIR = join(
   __dirname,
   __dirname.includes(`${join('dist', 'apps')}`) ? '../../../..' : '../../..',
   'prisma/migrations',

@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { cycles, folderGraph, FolderGraph, importsOutOf, sourceFiles } from '../../../scripts/folder-graph';
 
 const SRC = __dirname;
 const LIBS = join(__dirname, '../../../libs');
+const TEST_SUPPORT = join(__dirname, '../../../test/support');
 
 /** Folder imports that the architecture forbids, each with why. */
 const FORBIDDEN: { from: string; to: string; why: string }[] = [
@@ -32,8 +34,8 @@ describe('architecture of apps/auth-service/src', () => {
     expect(globals).toEqual(GLOBAL_MODULES);
   });
 
-  it('libs never import the app', () => {
-    expect(importsOutOf(LIBS)).toEqual([]);
+  it('libs never import the app (their specs may use test/support)', () => {
+    expect(importsOutOf(LIBS, TEST_SUPPORT)).toEqual([]);
   });
 });
 
@@ -65,6 +67,26 @@ describe('folder-graph (the checks above can fail)', () => {
         ]),
       ),
     ).toEqual([]);
+  });
+
+  it('flags a lib importing the app, or test/support from anything but a spec', () => {
+    const root = mkdtempSync(join(tmpdir(), 'folder-graph-'));
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    try {
+      write('libs/x/src/app-user.ts', "import { a } from '../../../apps/y/src/a';");
+      write('libs/x/src/helper-user.ts', "import { waitUntil } from '../../../test/support/wait-until';");
+      write('libs/x/src/ok.e2e-spec.ts', "import { waitUntil } from '../../../test/support/wait-until';");
+      write('libs/x/src/sibling.spec.ts', "import { b } from './app-user';");
+      expect(importsOutOf(join(root, 'libs'), join(root, 'test/support')).sort()).toEqual([
+        'x/src/app-user.ts: ../../../apps/y/src/a',
+        'x/src/helper-user.ts: ../../../test/support/wait-until',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('sees the folder imports of this tree (auth imports access)', () => {

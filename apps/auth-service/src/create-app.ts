@@ -15,7 +15,7 @@ import { setupOpenApi } from './bootstrap/openapi';
 import { clientErrorHandler, MAX_HEADER_BYTES, registerSecurityHeaders } from './bootstrap/security';
 
 /** Auth bodies are tiny; anything larger is refused before it is parsed (413). */
-export const BODY_LIMIT_BYTES = 16 * 1024;
+const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Builds the whole service, ready to listen: used by main.ts and by the end-to-end tests alike. */
 export async function createApp(

@@ -2,7 +2,7 @@ import { importJWK, JWK } from 'jose';
 import { AuthClientLogger, SupportedAlgorithm } from './options';
 
 /** jose's key type (WebCrypto CryptoKey, which Node 20's lib typings do not declare). */
-export type VerificationKeyMaterial = Exclude<Awaited<ReturnType<typeof importJWK>>, Uint8Array>;
+type VerificationKeyMaterial = Exclude<Awaited<ReturnType<typeof importJWK>>, Uint8Array>;
 
 export interface VerificationKey {
   kid: string;

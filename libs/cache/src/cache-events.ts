@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CircuitState } from './circuit-breaker';
 
-export type CacheTier = 'l1' | 'l2';
+type CacheTier = 'l1' | 'l2';
 
 export interface CacheEventMap {
   /** `entity`: the name of a registered entity (CacheEntity.name). */

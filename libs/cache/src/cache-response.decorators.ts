@@ -7,7 +7,6 @@ import {
   RequestLike,
 } from './cache-response.metadata';
 
-export { CACHE_RESPONSE, INVALIDATE_TAGS } from './cache-response.metadata';
 export type { CacheResponseOptions, RequestLike } from './cache-response.metadata';
 
 /*

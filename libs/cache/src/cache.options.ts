@@ -1,8 +1,6 @@
 import type { CacheEntity } from './cache-entity';
 import type { StrictL1Options } from './invalidation-bus';
 
-export type { Consistency } from './cache-entity';
-
 /** What identifies one cached HTTP response; the app's key builder turns it into a key. */
 export interface ResponseKeyParts {
   /** The route template (`/api/v1/users/:id`), never the URL. */
@@ -14,7 +12,7 @@ export interface ResponseKeyParts {
 }
 
 /** How the CacheInterceptor caches the responses of `@CacheResponse` routes. */
-export interface ResponseCacheOptions {
+interface ResponseCacheOptions {
   /** The registered entity responses are cached as (its consistency and encryption apply). */
   entity: CacheEntity<unknown>;
   key: (parts: ResponseKeyParts) => string;

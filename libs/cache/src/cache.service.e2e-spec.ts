@@ -7,6 +7,7 @@ import { CacheTiers } from './cache-tiers';
 import { CacheOptions } from './cache.options';
 import { CacheService, EntrySpec } from './cache.service';
 import { CacheInternalKeys } from './internal-keys';
+import { waitUntil } from '../../../test/support/wait-until';
 import { ChaosRedis } from './testing/chaos-redis';
 
 /**
@@ -66,6 +67,9 @@ interface Harness {
   close(): Promise<void>;
 }
 
+/** The in-process waits below: all of it happens within milliseconds on loopback. */
+const SOON = { timeoutMs: 3_000, intervalMs: 5 };
+
 const clients: Redis[] = [];
 
 async function makeCache(
@@ -92,19 +96,19 @@ async function makeCache(
     },
   } as unknown as RedisService;
   const cache = new CacheService(new CacheTiers(opts, registry(ttlSeconds), redis), keys, redis);
-  await waitUntil(() => real.status === 'ready');
+  await waitUntil(() => real.status, {
+    what: 'the Redis client ready',
+    until: (s) => s === 'ready',
+    ...SOON,
+  });
   // The invalidation channel subscribes asynchronously.
   if (opts.enabled)
-    await waitUntil(() => (cache as unknown as { bus?: { healthy: boolean } }).bus?.healthy === true);
+    await waitUntil(() => (cache as unknown as { bus?: { healthy: boolean } }).bus?.healthy, {
+      what: 'the invalidation channel subscribed',
+      until: (healthy) => healthy === true,
+      ...SOON,
+    });
   return { cache, key, chaos, subscriber, close: async () => cache.onApplicationShutdown() };
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function counter<T>(value: () => T | null) {
@@ -292,7 +296,11 @@ describe('CacheService across instances (Redis)', () => {
     await b.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(b.cache.counters.hits.l1).toBe(before + 1);
     await a.cache.set(OAUTH, key, { userId: 'new' });
-    await waitUntil(() => b.cache.counters.invalidationsReceived > 0);
+    await waitUntil(() => b.cache.counters.invalidationsReceived, {
+      what: 'B receiving the invalidation',
+      until: (received) => received > 0,
+      ...SOON,
+    });
     expect(await b.cache.getOrLoad({ entity: OAUTH, key, load: loader.load })).toEqual({ userId: 'new' });
   });
 });
@@ -307,7 +315,11 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
     const opts = options({ strictL1: { trustMs: TRUST_MS }, redisTimeoutMs: 1_000 });
     [a, b] = await Promise.all([makeCache('redis', opts), makeCache('redis', { ...opts })]);
     // Trust starts with the first heartbeat that comes back.
-    await waitUntil(() => a.cache.strictL1Trusted && b.cache.strictL1Trusted);
+    await waitUntil(() => [a, b].map((h) => h.cache.strictL1Trusted), {
+      what: 'both caches trusting strict entries in L1',
+      until: (trusted) => trusted.every(Boolean),
+      ...SOON,
+    });
   });
   afterEach(async () => {
     if (b.subscriber?.stream.isPaused()) b.subscriber.stream.resume();
@@ -404,12 +416,16 @@ describe('CacheService invalidation channel (Redis)', () => {
     expect(l1Hits()).toBe(before + 1);
 
     internals.subscriber.disconnect(true); // drop the connection; ioredis reconnects by itself
-    await waitUntil(() => !internals.bus.healthy);
+    await waitUntil(() => internals.bus.healthy, {
+      what: 'the channel seen unhealthy',
+      until: (healthy) => !healthy,
+      ...SOON,
+    });
     before = l1Hits();
     await h.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(l1Hits()).toBe(before); // not from L1: invalidations could be missed right now
 
-    await waitUntil(() => internals.bus.healthy);
+    await waitUntil(() => internals.bus.healthy, { what: 'the channel healthy again', ...SOON });
     before = l1Hits();
     await h.cache.getOrLoad({ entity: OAUTH, key, load: loader.load });
     expect(l1Hits()).toBe(before); // L1 was flushed on resubscribe: this one came from Redis
@@ -506,7 +522,11 @@ describe('CacheService under Redis failures (chaos)', () => {
     await new Promise((r) => setTimeout(r, 350));
     // The probe succeeds, the circuit closes and the stale entry is deleted.
     await h.cache.getOrLoad({ entity: USER, key: h.key('user', 'probe'), load: async () => ({}) });
-    await waitUntil(() => h.cache.breaker.state === 'closed');
+    await waitUntil(() => h.cache.breaker.state, {
+      what: 'the circuit closed',
+      until: (state) => state === 'closed',
+      ...SOON,
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(await h.cache.getOrLoad({ entity: SESSION, key, load: async () => ({ revoked: true }) })).toEqual({
       revoked: true,

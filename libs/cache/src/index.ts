@@ -2,7 +2,6 @@ export * from './cache.module';
 export * from './cache.options';
 export * from './cache.service';
 export * from './cache-entity';
-export { CacheEntityRegistry } from './cache-entity.registry';
 export * from './cache-diagnostics';
 export { CacheInternalKeys } from './internal-keys';
 export * from './write-behind-set';

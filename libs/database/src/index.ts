@@ -7,5 +7,5 @@ export * from './embedded-postgres';
 export * from './errors';
 export * from './query-counter';
 export { Prisma } from './generated/prisma/client';
-export type { User, Session, Profile, OAuthAccount, SigningKey, EmailToken } from './generated/prisma/client';
+export type { SigningKey } from './generated/prisma/client';
 export { EmailTokenPurpose } from './generated/prisma/client';

@@ -17,7 +17,7 @@ const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "applied_steps_count" INTEGER NOT NULL DEFAULT 0
 )`;
 
-export interface MigrationFile {
+interface MigrationFile {
   name: string;
   sql: string;
   checksum: string;
@@ -28,7 +28,7 @@ export interface MigrationResult {
   alreadyApplied: number;
 }
 
-export async function readMigrations(dir: string): Promise<MigrationFile[]> {
+async function readMigrations(dir: string): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isDirectory())

@@ -29,7 +29,7 @@ const PATCH_FIELDS = new Set(['path', 'target']);
 const MERGED_BY_NAME = new Set(['containers', 'initContainers', 'env', 'volumes', 'volumeMounts']);
 
 /** Every YAML document of a file, parsed strictly (a duplicate key or a syntax error throws). */
-export function readYamlDocuments(file: string): unknown[] {
+function readYamlDocuments(file: string): unknown[] {
   return parseAllDocuments(readFileSync(file, 'utf8'), { uniqueKeys: true }).map((doc) => {
     if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
     return doc.toJS();

@@ -12,10 +12,10 @@ import {
   postgresBinary,
   runPostgresProgram,
   spawnPostgresProgram,
-  waitFor,
 } from '../servers';
 import { onlyRow } from '../present';
 import { buildTopology, ServerProcess, TopologyDir, withLogFile } from './processes';
+import { waitUntil } from '../wait-until';
 
 const READY_TIMEOUT_MS = 20_000;
 const REPLAY_TIMEOUT_MS = 10_000;
@@ -63,12 +63,11 @@ export async function startPostgresReplication(): Promise<PostgresReplication> {
       ...['-R', '-X', 'stream', '--checkpoint=fast', noSync],
     ]);
     const replica = await startPostgres(dir, 'replica');
-    await waitFor(
-      () => streaming(replica.url),
-      'The replica streaming from the primary',
-      READY_TIMEOUT_MS,
-      100,
-    );
+    await waitUntil(() => streaming(replica.url), {
+      what: 'the replica streaming from the primary',
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 100,
+    });
     return replicationTopology(primary, replica, dir);
   });
 }
@@ -93,14 +92,12 @@ async function startPostgres(dir: TopologyDir, name: string): Promise<RunningPos
   );
   const server = dir.adopt(`postgres ${name}`, child, logFile, 'SIGINT');
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor(
+  await waitUntil(
     async () => {
       if (!server.running()) throw new Error(`PostgreSQL ${name} exited at start:\n${server.logTail()}`);
       return canConnectPg(url);
     },
-    `PostgreSQL ${name}`,
-    READY_TIMEOUT_MS,
-    100,
+    { what: `PostgreSQL ${name}`, timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },
   );
   return { url, server };
 }
@@ -122,21 +119,17 @@ function replicationTopology(
       const { lsn } = onlyRow(
         await query<{ lsn: string }>(primary.url, 'SELECT pg_current_wal_lsn()::text AS lsn'),
       );
-      await waitFor(
+      await waitUntil(
         () => replicaState<boolean>('pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0', [lsn]),
-        `The replica replaying the primary up to ${lsn}`,
-        timeoutMs,
-        20,
+        { what: `the replica replaying the primary up to ${lsn}`, timeoutMs, intervalMs: 20 },
       );
     },
     pauseReplay: async () => {
       await query(replica.url, 'SELECT pg_wal_replay_pause()');
       // The pause is a request; replay stops at the next record boundary.
-      await waitFor(
+      await waitUntil(
         async () => (await replicaState<string>('pg_get_wal_replay_pause_state()')) === 'paused',
-        'Replay pausing',
-        REPLAY_TIMEOUT_MS,
-        20,
+        { what: 'replay pausing', timeoutMs: REPLAY_TIMEOUT_MS, intervalMs: 20 },
       );
     },
     resumeReplay: async () => {

@@ -5,7 +5,7 @@
  * A short node timeout makes a master's death and its replica's promotion take a few seconds.
  */
 import { Cluster, ClusterOptions } from 'ioredis';
-import { freePort, waitFor } from '../servers';
+import { freePort } from '../servers';
 import { buildTopology, TopologyDir } from './processes';
 import {
   allStarted,
@@ -18,6 +18,7 @@ import {
   startRedisNode,
 } from './redis-node';
 import { RedisSecurity, RedisSecurityOptions } from './redis-security';
+import { waitUntil } from '../wait-until';
 
 const MASTERS = 3;
 const ALL_SLOTS = '16384';
@@ -26,7 +27,7 @@ const NODE_TIMEOUT_MS = 1_000;
 const READY_TIMEOUT_MS = 20_000;
 const FAILOVER_TIMEOUT_MS = 15_000;
 
-export interface ClusterNodeState {
+interface ClusterNodeState {
   id: string;
   port: number;
   flags: string[];
@@ -69,12 +70,11 @@ export function startRedisCluster(options: RedisSecurityOptions = {}): Promise<R
       '1',
       '--cluster-yes',
     ]);
-    await waitFor(
-      () => topology.ready(),
-      'Redis Cluster (3 masters, 3 replicas) ready',
-      READY_TIMEOUT_MS,
-      100,
-    );
+    await waitUntil(() => topology.ready(), {
+      what: 'Redis Cluster (3 masters, 3 replicas) ready',
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 100,
+    });
     return topology;
   });
 }
@@ -121,8 +121,8 @@ function clusterTopology(
     return masters.length === MASTERS && masters.every((m) => hasOnlineReplica(m, state));
   };
 
-  const waitForReplicasInSync = () =>
-    waitFor(
+  const waitForReplicasInSync = async (): Promise<void> => {
+    await waitUntil(
       async () => {
         for (const node of running()) {
           const info = parseInfo(await command(node, security, 'INFO', 'replication'));
@@ -133,10 +133,9 @@ function clusterTopology(
         }
         return true;
       },
-      'Redis Cluster replicas catching up',
-      READY_TIMEOUT_MS,
-      50,
+      { what: 'Redis Cluster replicas catching up', timeoutMs: READY_TIMEOUT_MS, intervalMs: 50 },
     );
+  };
 
   const killMaster = async (master?: RedisNode) => {
     const state = await clusterNodes();
@@ -147,14 +146,16 @@ function clusterTopology(
     const promoted = nodes.find((n) => n.port === replicaState?.port);
     if (!victim || !promoted) throw new Error('No running master with a replica to kill');
     await victim.process.stop('SIGKILL');
-    await waitFor(
+    await waitUntil(
       async () => {
         const replica = (await clusterNodes()).find((s) => s.port === promoted.port);
         return !!replica?.flags.includes('master') && (await serving());
       },
-      `The replica on port ${promoted.port} taking over from the master on port ${victim.port}`,
-      FAILOVER_TIMEOUT_MS,
-      100,
+      {
+        what: `the replica on port ${promoted.port} taking over from the master on port ${victim.port}`,
+        timeoutMs: FAILOVER_TIMEOUT_MS,
+        intervalMs: 100,
+      },
     );
     return { killed: victim, promoted };
   };
@@ -187,7 +188,7 @@ function hasOnlineReplica(master: ClusterNodeState, state: ClusterNodeState[]): 
 }
 
 /** `<id> <ip:port@cport[,host]> <flags> <master|-> <ping> <pong> <epoch> <link> <slot>...` per line. */
-export function parseClusterNodes(text: unknown): ClusterNodeState[] {
+function parseClusterNodes(text: unknown): ClusterNodeState[] {
   return String(text)
     .trim()
     .split('\n')

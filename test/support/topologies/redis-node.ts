@@ -7,9 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { findBinary, freePort, waitFor } from '../servers';
+import { findBinary, freePort } from '../servers';
 import { ServerProcess, TopologyDir } from './processes';
 import { RedisSecurity } from './redis-security';
+import { waitUntil } from '../wait-until';
 
 const execFileAsync = promisify(execFile);
 
@@ -35,7 +36,7 @@ const DATA_NODE = [
   'repl-diskless-sync-delay 0',
 ];
 
-export function redisServerBinary(): string {
+function redisServerBinary(): string {
   const bin = findBinary('redis-server');
   if (!bin) throw new Error('redis-server is not installed (Debian: apt-get install redis-server)');
   return bin;
@@ -63,7 +64,11 @@ export async function startRedisNode(
   const server = dir.start(spec.name, redisServerBinary(), args, join(nodeDir, 'server.log'));
   const node = { name: spec.name, port, process: server };
   try {
-    await waitFor(() => answers(node, security), `${spec.name} (port ${port})`, STARTUP_TIMEOUT_MS, 50);
+    await waitUntil(() => answers(node, security), {
+      what: `${spec.name} (port ${port})`,
+      timeoutMs: STARTUP_TIMEOUT_MS,
+      intervalMs: 50,
+    });
   } catch (error) {
     await server.stop('SIGKILL');
     throw new Error(`${(error as Error).message}; its log:\n${server.logTail()}`, { cause: error });

@@ -5,12 +5,12 @@
  * sentinel knows the replica and the two other sentinels (a kill needs them to agree).
  */
 import Redis, { RedisOptions } from 'ioredis';
-import { waitFor } from '../servers';
 import { buildTopology, TopologyDir } from './processes';
 import { allStarted, command, firstRunning, parseInfo, RedisNode, startRedisNode } from './redis-node';
 import { RedisSecurity, RedisSecurityOptions } from './redis-security';
+import { waitUntil } from '../wait-until';
 
-export const SENTINEL_MASTER_NAME = 'mymaster';
+const SENTINEL_MASTER_NAME = 'mymaster';
 const QUORUM = 2;
 const SENTINELS = 3;
 const DOWN_AFTER_MS = 1_000;
@@ -52,14 +52,22 @@ export function startRedisSentinel(options: RedisSecurityOptions = {}): Promise<
     const master = await startRedisNode({ name: 'master', config: [] }, security, dir);
     const replicaOf = [`replicaof 127.0.0.1 ${master.port}`];
     const replica = await startRedisNode({ name: 'replica', config: replicaOf }, security, dir);
-    await waitFor(() => replicaLinkUp(replica, security), 'The replica syncing', READY_TIMEOUT_MS, 50);
+    await waitUntil(() => replicaLinkUp(replica, security), {
+      what: 'the replica syncing',
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 50,
+    });
     const specs = Array.from({ length: SENTINELS }, (_, i) => ({
       name: `sentinel-${i + 1}`,
       config: monitorConfig(master, security),
       sentinel: true,
     }));
     const sentinels = await allStarted(specs.map((spec) => startRedisNode(spec, security, dir)));
-    await waitFor(() => sentinelsAgree(sentinels, security), 'Sentinels ready', READY_TIMEOUT_MS, 100);
+    await waitUntil(() => sentinelsAgree(sentinels, security), {
+      what: 'the sentinels ready',
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 100,
+    });
     return sentinelTopology([master, replica], sentinels, security, dir);
   });
 }
@@ -100,15 +108,17 @@ function sentinelTopology(
   };
   const waitForNewMaster = async (previous: RedisNode): Promise<RedisNode> => {
     let master: RedisNode | undefined;
-    await waitFor(
+    await waitUntil(
       async () => {
         master = await reportedMaster();
         if (!master || master === previous || !master.process.running()) return false;
         return parseInfo(await command(master, security, 'INFO', 'replication')).role === 'master';
       },
-      `Sentinels reporting a master other than port ${previous.port}`,
-      NEW_MASTER_TIMEOUT_MS,
-      100,
+      {
+        what: `the sentinels reporting a master other than port ${previous.port}`,
+        timeoutMs: NEW_MASTER_TIMEOUT_MS,
+        intervalMs: 100,
+      },
     );
     return master!;
   };
@@ -121,8 +131,8 @@ function sentinelTopology(
    * A failover needs a replica in sync (asked directly: sentinels refresh what they know of a
    * replica's link only every 10 s) that every sentinel knows and does not see down.
    */
-  const waitForStandby = () =>
-    waitFor(
+  const waitForStandby = async (): Promise<void> => {
+    await waitUntil(
       async () => {
         const master = await reportedMaster();
         const others = dataNodes.filter((n) => n !== master && n.process.running());
@@ -131,10 +141,9 @@ function sentinelTopology(
           linked.includes(true) && (await sentinelsAgree(runningSentinels(), security, { linkStatus: false }))
         );
       },
-      'A replica ready for failover',
-      READY_TIMEOUT_MS,
-      100,
+      { what: 'a replica ready for failover', timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },
     );
+  };
 
   return {
     name: SENTINEL_MASTER_NAME,

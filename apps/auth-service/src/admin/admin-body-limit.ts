@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 
 /** POST /admin/cache/bulk-sync takes up to 1000 UUIDs (~40 KB): above the service's 16 KiB body limit. */
-export const BULK_SYNC_BODY_LIMIT = 64 * 1024;
+const BULK_SYNC_BODY_LIMIT = 64 * 1024;
 
 /**
  * Raises the body limit of the bulk-sync route only. Registered in the constructor: fastify calls

@@ -2,8 +2,8 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { CacheDiagnostics, CacheService } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
-export type CheckStatus = 'ok' | 'warning' | 'critical';
-export interface HealthCheck {
+type CheckStatus = 'ok' | 'warning' | 'critical';
+interface HealthCheck {
   /** null when there is nothing to measure yet (no traffic, no Redis). */
   value: number | null;
   status: CheckStatus;

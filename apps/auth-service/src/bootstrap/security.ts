@@ -91,7 +91,7 @@ export function registerSecurityHeaders(app: NestFastifyApplication): void {
  * running Helmet's middleware chain on every request (13 setHeader calls) costs more than the
  * route behind it on the hot paths.
  */
-export function helmetHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
+function helmetHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader: (name: string, value: string | number) => (headers[name.toLowerCase()] = String(value)),

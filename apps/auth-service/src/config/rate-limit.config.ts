@@ -11,7 +11,7 @@ import { int } from './env-parsers';
  * (shared by every instance); without Redis, or while it fails, each instance counts in memory.
  * Keys never contain a raw email: accounts are keyed by the SHA-256 of the normalised address.
  */
-export const RATE_LIMIT_DEFAULTS = {
+const RATE_LIMIT_DEFAULTS = {
   /** Login attempts per client IP, whatever their outcome. */
   RATE_LIMIT_LOGIN_IP: '30/60',
   /**

@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig, defaultHashConcurrency } from '../config/app-con
  * argon2id at OWASP's minimum (19 MiB, t=2, p=1). The `argon2` binding hashes on libuv's thread
  * pool, so the event loop keeps serving other requests while a hash runs.
  */
-export const ARGON2_OPTIONS = {
+const ARGON2_OPTIONS = {
   type: argon2.argon2id,
   memoryCost: 19_456,
   timeCost: 2,

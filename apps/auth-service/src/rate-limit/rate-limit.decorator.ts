@@ -2,7 +2,6 @@ import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { LoginOutcomeInterceptor } from './login-outcome.interceptor';
 import { RATE_LIMITS, RouteLimit } from './rate-limit.metadata';
 
-export { RATE_LIMITS } from './rate-limit.metadata';
 export type { RouteLimit } from './rate-limit.metadata';
 
 /**

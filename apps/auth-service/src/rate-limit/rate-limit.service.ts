@@ -19,7 +19,7 @@ import {
 import { RateLimitMetrics } from './rate-limit.metrics';
 
 /** A rate-limit refusal: 429 `too_many_requests` with `Retry-After` in whole seconds. */
-export function tooManyRequests(msBeforeNext: number, what = 'Too many requests'): ApiError {
+function tooManyRequests(msBeforeNext: number, what = 'Too many requests'): ApiError {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
   return new ApiError('too_many_requests', `${what}; retry in ${seconds} s`, {
     'Retry-After': String(seconds),

@@ -8,7 +8,7 @@ import { AuthClient, TokenResponse } from '../auth-client';
 import { Page, Router } from '../router';
 import { byId, inputValue, onSubmit, reportFailure, setStatus } from '../ui';
 
-export const MFA_PATH = '/mfa';
+const MFA_PATH = '/mfa';
 
 /** The challenge's token: single-use, short-lived, kept in memory like the access token. */
 let pendingToken: string | undefined;

@@ -8,7 +8,7 @@ import { Page, Router } from '../router';
 import { dropQueryParams, reportFailure, setStatus } from '../ui';
 import { startMfaChallenge } from './mfa-challenge';
 
-export const OAUTH_RETURN_PATH = '/oauth/done';
+const OAUTH_RETURN_PATH = '/oauth/done';
 
 export function oauthReturnPage(auth: AuthClient, router: Router): Page {
   return {

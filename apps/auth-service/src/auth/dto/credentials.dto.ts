@@ -6,8 +6,8 @@ import { normalizeEmail } from '../../users/public-user';
 const trimLower = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? normalizeEmail(value) : value;
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 128;
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })

@@ -1,0 +1,97 @@
+import type {
+  RevocationReason,
+  SessionFilter,
+  SessionRevoker,
+} from '../../apps/auth-service/src/sessions/session-revoker';
+import type {
+  NewSession,
+  SessionState,
+  SessionsRepository,
+  SessionView,
+} from '../../apps/auth-service/src/sessions/sessions.repository';
+import { makeSession, SessionRow } from '../factories/session';
+
+type SessionWrites = 'create' | 'rotateRefreshToken' | 'getSessionIdByRotatedToken' | 'listActiveForUser';
+
+/** The sessions table and the rotated refresh-token hashes, in memory. */
+export class FakeSessionsRepository implements Pick<SessionsRepository, SessionWrites> {
+  readonly rows = new Map<string, SessionRow>();
+  /** Superseded refresh-token hash → its session, kept to detect reuse. */
+  private readonly rotated = new Map<string, string>();
+
+  add(row: SessionRow): SessionRow {
+    this.rows.set(row.id, row);
+    return row;
+  }
+
+  row(id: string): SessionRow {
+    const row = this.rows.get(id);
+    if (!row) throw new Error(`no session ${id}`);
+    return row;
+  }
+
+  create(session: NewSession): Promise<SessionState> {
+    return Promise.resolve(stateOf(this.add(makeSession(session))));
+  }
+
+  /** Swaps the hash of an active, unexpired session; the old one is remembered. */
+  rotateRefreshToken(oldHash: string, newHash: string): Promise<SessionState | null> {
+    const now = new Date();
+    const row = [...this.rows.values()].find(
+      (r) => r.refreshTokenHash === oldHash && r.revokedAt === null && r.expiresAt > now,
+    );
+    if (!row) return Promise.resolve(null);
+    row.refreshTokenHash = newHash;
+    row.lastSeenAt = now;
+    this.rotated.set(oldHash, row.id);
+    return Promise.resolve(stateOf(row));
+  }
+
+  getSessionIdByRotatedToken(tokenHash: string): Promise<string | null> {
+    return Promise.resolve(this.rotated.get(tokenHash) ?? null);
+  }
+
+  listActiveForUser(userId: string): Promise<SessionView[]> {
+    const now = new Date();
+    const active = [...this.rows.values()]
+      .filter((r) => r.userId === userId && r.revokedAt === null && r.expiresAt > now)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    return Promise.resolve(
+      active.map(({ id, createdAt, lastSeenAt, expiresAt, userAgent, ip }) => ({
+        id,
+        createdAt,
+        lastSeenAt,
+        expiresAt,
+        userAgent,
+        ip,
+      })),
+    );
+  }
+}
+
+/** The one revocation writer, over the fake table: revokes what the filter selects and logs it. */
+export class FakeSessionRevoker implements Pick<SessionRevoker, 'revoke'> {
+  readonly revocations: { reason: RevocationReason; sessionIds: string[] }[] = [];
+
+  constructor(private readonly sessions: FakeSessionsRepository) {}
+
+  revoke(filter: SessionFilter, reason: RevocationReason): Promise<SessionState[]> {
+    const now = new Date();
+    const revoked = [...this.sessions.rows.values()].filter(
+      (r) => r.revokedAt === null && matches(r, filter),
+    );
+    for (const row of revoked) Object.assign(row, { revokedAt: now, revokedReason: reason });
+    if (revoked.length > 0) this.revocations.push({ reason, sessionIds: revoked.map((r) => r.id) });
+    return Promise.resolve(revoked.map(stateOf));
+  }
+}
+
+function matches(row: SessionRow, filter: SessionFilter): boolean {
+  if ('sessionId' in filter)
+    return row.id === filter.sessionId && (!filter.userId || row.userId === filter.userId);
+  return row.userId === filter.userId && row.id !== filter.exceptSessionId;
+}
+
+function stateOf({ id, userId, expiresAt, revokedAt }: SessionRow): SessionState {
+  return { id, userId, expiresAt, revokedAt };
+}
