@@ -46,6 +46,8 @@ COPY --from=build /app/dist ./dist
 # Applied at start (DB_MIGRATE_ON_START=true); the compiled app looks for them at
 # dist/apps/auth-service/src/../../../../prisma/migrations, i.e. /app/prisma/migrations.
 COPY --from=build /app/prisma/migrations ./prisma/migrations
+# The shipped mail templates, found the same way (mail/mail-templates.ts: SHIPPED_TEMPLATES_DIR).
+COPY --from=build /app/apps/auth-service/mail-templates ./apps/auth-service/mail-templates
 # The code stays root-owned and read-only for the service; only DATA_DIR (embedded PGlite) is writable.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node

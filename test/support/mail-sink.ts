@@ -1,10 +1,13 @@
 import { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export interface SentMail {
   to: string[];
   subject: string;
   text: string;
+  /** The HTML alternative, when the mail has one. */
+  html?: string;
 }
 
 /** A real SMTP server on loopback: the service sends through nodemailer exactly as in production. */
@@ -24,11 +27,12 @@ export class MailSink {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          sinkRef.current!.record(
-            session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
-            Buffer.concat(chunks).toString('utf8'),
-          );
-          callback();
+          sinkRef
+            .current!.record(
+              session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+              Buffer.concat(chunks),
+            )
+            .then(() => callback(), callback);
         });
       },
     });
@@ -75,16 +79,19 @@ export class MailSink {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private record(to: string[], raw: string): void {
-    const [head = '', ...rest] = raw.split(/\r?\n\r?\n/); // split yields at least one part
-    const subject = /^Subject: (.*)$/im.exec(head)?.[1]?.trim() ?? '';
-    const qp = /Content-Transfer-Encoding: quoted-printable/i.test(head);
-    let text = rest.join('\n\n');
-    if (qp)
-      text = text
-        .replace(/=\r?\n/g, '')
-        .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-    this.messages.push({ to, subject, text: text.replace(/\r\n/g, '\n') });
+  /**
+   * Decoded by mailparser (nodemailer's own parser): multipart/alternative, quoted-printable and
+   * base64 bodies, UTF-8 subjects in encoded words, as a mail client would read them.
+   */
+  private async record(to: string[], raw: Buffer): Promise<void> {
+    const parsed = await simpleParser(raw);
+    const html = typeof parsed.html === 'string' ? parsed.html : undefined;
+    this.messages.push({
+      to,
+      subject: parsed.subject ?? '',
+      text: (parsed.text ?? '').replace(/\r\n/g, '\n'),
+      ...(html === undefined ? {} : { html }),
+    });
     this.waiters.splice(0).forEach((w) => w());
   }
 }

@@ -1,25 +1,54 @@
-import { MailMessage } from '../mail/mail.service';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { MailTemplates } from '../mail/mail-templates';
+import { MailService } from '../mail/mail.service';
+import { ProfilesRepository } from '../users/profiles.repository';
+import { PublicUser } from '../users/public-user';
 
-// The token stands on a line of its own so mail clients (and tests) can copy it whole.
-export function verificationMail(to: string, frontendUrl: string, token: string): MailMessage {
-  return {
-    to,
-    subject: 'Confirm your email address',
-    text: `Confirm your email address by opening this link:\n${frontendUrl}/verify-email?token=${token}\n\nOr enter this code:\n${token}\n`,
-  };
-}
+/**
+ * The account mails: links to the frontend's pages (FRONTEND_URL), in the language of the user's
+ * profile locale when a template exists for it.
+ */
+@Injectable()
+export class AuthMails {
+  constructor(
+    private readonly mail: MailService,
+    private readonly templates: MailTemplates,
+    private readonly profiles: ProfilesRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
-export function passwordResetMail(
-  to: string,
-  frontendUrl: string,
-  token: string,
-  minutes: number,
-): MailMessage {
-  return {
-    to,
-    subject: 'Reset your password',
-    text:
-      `Someone asked to reset the password of this account. If it was you, open this link within ${minutes} minutes:\n` +
-      `${frontendUrl}/reset-password?token=${token}\n\nOr enter this code:\n${token}\n\nIf it was not you, ignore this message.\n`,
-  };
+  async sendVerification(
+    user: Pick<PublicUser, 'id' | 'email'>,
+    token: string,
+    expiresInHours: number,
+  ): Promise<void> {
+    const link = `${this.config.http.frontendUrl}/verify-email?token=${token}`;
+    const content = await this.templates.render('verify-email', await this.localeOf(user.id), {
+      email: user.email,
+      link,
+      token,
+      expiresInHours,
+    });
+    await this.mail.send({ to: user.email, ...content });
+  }
+
+  async sendPasswordReset(
+    user: Pick<PublicUser, 'id' | 'email'>,
+    token: string,
+    expiresInMinutes: number,
+  ): Promise<void> {
+    const link = `${this.config.http.frontendUrl}/reset-password?token=${token}`;
+    const content = await this.templates.render('reset-password', await this.localeOf(user.id), {
+      email: user.email,
+      link,
+      token,
+      expiresInMinutes,
+    });
+    await this.mail.send({ to: user.email, ...content });
+  }
+
+  private async localeOf(userId: string): Promise<string | null> {
+    return (await this.profiles.getByUserId(userId)).locale;
+  }
 }

@@ -7,6 +7,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
+import { AuthMails } from './auth-mails';
 import { AuthMetrics } from './auth.metrics';
 import { AuthService } from './auth.service';
 import { EmailController } from './email.controller';
@@ -30,6 +31,7 @@ import { PasswordsRepository } from './passwords.repository';
   controllers: [AuthController, PasswordController, EmailController],
   providers: [
     AuthService,
+    AuthMails,
     PasswordService,
     EmailVerificationService,
     EmailTokensRepository,

@@ -1,22 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
-import { MailService } from '../mail/mail.service';
 import { PublicUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
-import { verificationMail } from './auth-mails';
+import { AuthMails } from './auth-mails';
 import { EmailTokensRepository } from './email-tokens.repository';
 
-const VERIFICATION_TTL_MS = 24 * 60 * 60 * 1000;
+const VERIFICATION_TTL_HOURS = 24;
 
 @Injectable()
 export class EmailVerificationService {
   constructor(
     private readonly tokens: EmailTokensRepository,
     private readonly users: UsersRepository,
-    private readonly mail: MailService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly mails: AuthMails,
   ) {}
 
   /** Creates a token and mails it; the caller's answer never waits on it or fails with it. */
@@ -38,7 +35,12 @@ export class EmailVerificationService {
 
   private async send(user: PublicUser): Promise<void> {
     const { token, hash } = newSecretToken();
-    await this.tokens.create(user.id, 'verify_email', hash, new Date(Date.now() + VERIFICATION_TTL_MS));
-    await this.mail.send(verificationMail(user.email, this.config.http.frontendUrl, token));
+    await this.tokens.create(
+      user.id,
+      'verify_email',
+      hash,
+      new Date(Date.now() + VERIFICATION_TTL_HOURS * 3_600_000),
+    );
+    await this.mails.sendVerification(user, token, VERIFICATION_TTL_HOURS);
   }
 }

@@ -1,4 +1,4 @@
-import { FakeMail } from '../../../../test/fakes/mail.fake';
+import { FakeMail, FakeProfiles } from '../../../../test/fakes/mail.fake';
 import { FakePasswordHasher } from '../../../../test/fakes/password-hasher.fake';
 import { FakeEmailTokens, FakePasswordsRepository } from '../../../../test/fakes/passwords.fake';
 import { standIn } from '../../../../test/fakes/stand-in';
@@ -8,7 +8,9 @@ import { codeOf } from '../../../../test/support/refusal';
 import { waitUntil } from '../../../../test/support/wait-until';
 import { loadConfig } from '../config/app-config';
 import { PasswordPolicy } from '../crypto/password-policy';
+import { MailTemplates } from '../mail/mail-templates';
 import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
+import { AuthMails } from './auth-mails';
 import { PasswordService } from './password.service';
 
 const OLD = 'correct horse battery staple';
@@ -17,6 +19,10 @@ const NEW = 'a much longer passphrase, still mine';
 const policy = new PasswordPolicy();
 
 describe('PasswordService', () => {
+  let templates: MailTemplates;
+  beforeAll(async () => {
+    templates = await MailTemplates.load();
+  });
   let users: FakeUsersRepository;
   let tokens: FakeEmailTokens;
   let passwords: FakePasswordsRepository;
@@ -36,8 +42,12 @@ describe('PasswordService', () => {
       standIn(passwords),
       standIn(hasher),
       policy,
-      standIn(mail),
-      loadConfig({ APP_URL: 'https://auth.example' }),
+      new AuthMails(
+        standIn(mail),
+        templates,
+        standIn(new FakeProfiles()),
+        loadConfig({ APP_URL: 'https://auth.example' }),
+      ),
     );
   });
 

@@ -1,12 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PasswordHasher } from '../crypto/password-hasher';
 import { PasswordPolicy } from '../crypto/password-policy';
 import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
-import { MailService } from '../mail/mail.service';
 import { UsersRepository } from '../users/users.repository';
-import { passwordResetMail } from './auth-mails';
+import { AuthMails } from './auth-mails';
 import { EmailTokensRepository } from './email-tokens.repository';
 import { PasswordsRepository } from './passwords.repository';
 
@@ -26,8 +24,7 @@ export class PasswordService {
     private readonly passwords: PasswordsRepository,
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
-    private readonly mail: MailService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly mails: AuthMails,
   ) {}
 
   async change(
@@ -75,8 +72,6 @@ export class PasswordService {
       hash,
       new Date(Date.now() + RESET_TTL_MINUTES * 60_000),
     );
-    await this.mail.send(
-      passwordResetMail(user.email, this.config.http.frontendUrl, token, RESET_TTL_MINUTES),
-    );
+    await this.mails.sendPasswordReset(user, token, RESET_TTL_MINUTES);
   }
 }

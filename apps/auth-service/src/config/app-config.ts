@@ -65,7 +65,7 @@ export interface AppConfig {
     activityFlushIntervalMs: number;
   };
   jwt: { issuer: string; audience: string; accessTtl: number; refreshTtl: number; privateKeyPem?: string };
-  mail: { smtpUrl?: string; from: string };
+  mail: { smtpUrl?: string; from: string; templatesDir?: string };
   oauth: {
     allowedRedirects: string[];
     clients: OAuthProviderConfig[];
@@ -162,7 +162,7 @@ function toAppConfig(e: Env): AppConfig {
       refreshTtl: e.REFRESH_TOKEN_TTL,
       privateKeyPem: e.JWT_PRIVATE_KEY,
     },
-    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, templatesDir: e.MAIL_TEMPLATES_DIR },
     oauth: {
       allowedRedirects: e.OAUTH_ALLOWED_REDIRECTS,
       clients: e.OAUTH_PROVIDERS,

@@ -68,6 +68,8 @@ const variables = z.object({
   COOKIE_SECURE: bool(true),
   SMTP_URL: url(['smtp', 'smtps']),
   MAIL_FROM: z.string().default('Auth Service <no-reply@localhost>'),
+  /** The operator's mail templates, over the shipped ones file by file (README, "Emails"). */
+  MAIL_TEMPLATES_DIR: z.string().optional(),
   /** Holds the whole environment on the way in (see envSchema); the providers' configs on the way out. */
   OAUTH_PROVIDERS: oauthProviders,
   OAUTH_ALLOWED_REDIRECTS: allowedRedirects,

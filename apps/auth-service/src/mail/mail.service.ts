@@ -6,6 +6,8 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** The same content as HTML, sent as the multipart/alternative's preferred part. */
+  html?: string;
 }
 
 /**

@@ -9,6 +9,6 @@ import { UsersService } from './users.service';
 @Module({
   imports: [CacheModule.forFeature({ inject: [APP_CONFIG], useFactory: usersCacheEntities })],
   providers: [UsersRepository, ProfilesRepository, UsersService],
-  exports: [UsersRepository, UsersService],
+  exports: [UsersRepository, UsersService, ProfilesRepository],
 })
 export class UsersModule {}
