@@ -228,6 +228,8 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
   ): Promise<boolean> {
     const l2 = this.tiers.l2;
     if (!this.options.enabled || !l2) return true;
+    // Not now: a call would only add to the errors counted and keep the circuit from closing.
+    if (!l2.ready || this.tiers.breaker.state !== 'closed') return false;
     const text = this.tiers.fromL2(this.tiers.entity(entityHandle), await l2.get(key));
     if (text === undefined) return false;
     if (text === null || isCurrent(decodeEntry<T>(text))) return true;

@@ -33,7 +33,8 @@ export type RevokedListener = (entries: RevocationEntry[]) => void;
  * reopened). Each revocation is applied locally (RevokedSessions, which the hot path consults,
  * and this instance's L1 copy dropped), and its Redis entry is corrected if it still says
  * "active": tried again every poll until Redis can be reached, or the session's tokens expired.
- * At start it loads every revocation whose tokens may still be presented, before serving.
+ * At start it loads every revocation whose tokens may still be presented, before serving (into the
+ * local set only: each was corrected in Redis by the instances that heard of it then).
  */
 @Injectable()
 export class RevocationFollower implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -103,7 +104,8 @@ export class RevocationFollower implements OnApplicationBootstrap, OnApplication
     try {
       if (this.cursor === undefined) {
         const snapshot = await this.log.snapshotAlive(new Date());
-        this.apply(snapshot.entries);
+        // Their revokers (or the followers running then) corrected Redis, or the local set covers them.
+        this.apply(snapshot.entries, { correct: false });
         this.cursor = snapshot.cursor;
       } else {
         let entries: RevocationEntry[];
@@ -124,14 +126,14 @@ export class RevocationFollower implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private apply(sessions: RevokedSession[]): void {
+  private apply(sessions: RevokedSession[], options = { correct: true }): void {
     const now = Date.now();
     const fresh = sessions.filter((s) => !this.heard.has(s.sessionId) && s.expiresAt.getTime() > now);
     if (fresh.length === 0) return;
     for (const session of fresh) {
       this.revoked.add(session.sessionId, session.expiresAt.getTime());
       this.heard.set(session.sessionId, session.expiresAt.getTime());
-      this.uncorrected.set(session.sessionId, session);
+      if (options.correct) this.uncorrected.set(session.sessionId, session);
     }
     this.stateCache.forgetLocally(fresh);
   }
