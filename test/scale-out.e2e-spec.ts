@@ -8,6 +8,7 @@ import { UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
 import { countQueries } from './support/query-count';
 import { RedisClusterTopology, startRedisCluster } from './support/topologies';
+import { waitUntil } from './support/wait-until';
 
 jest.setTimeout(120_000);
 
@@ -100,6 +101,12 @@ describe('the service on a Redis Cluster (3 masters + 3 replicas, password), RED
       expect((await me(a!, user.tokens.accessToken)).status).toBe(200);
     }
     const client = cluster.client();
+    await waitUntil(() => client.nodes('master').length, {
+      what: "the test's cluster client knowing the masters",
+      until: (n) => n === 3,
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     const perMaster = await Promise.all(
       client.nodes('master').map((node) => node.keys(`e2e_${process.env.E2E_RUN_ID}:*`)),
     );
