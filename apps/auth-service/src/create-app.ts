@@ -25,7 +25,8 @@ export async function createApp(
   const logger = createRootLogger(config.logLevel, options.logDestination);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: false,
+    // request.ip: the socket's address, or X-Forwarded-For's from the proxies TRUST_PROXY names.
+    trustProxy: config.http.trustProxy,
     return503OnClosing: true,
     // Larger request lines + headers are refused with 431 by Node's parser (see ./security.ts).
     http: { maxHeaderSize: MAX_HEADER_BYTES },
