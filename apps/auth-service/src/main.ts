@@ -1,3 +1,5 @@
+// First, for its effect: .env and X_FILE resolved into process.env before any module reads it.
+import './config/environment.boot';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
 import { ConfigValidationError, loadConfig } from './config/app-config';

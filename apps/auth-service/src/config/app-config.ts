@@ -22,7 +22,15 @@ const CACHE_CONSTANTS = {
 type CacheConstants = typeof CACHE_CONSTANTS;
 
 export interface AppConfig {
-  http: { port: number; host: string; corsOrigins: string[]; cookieSecure: boolean; appUrl: string };
+  http: {
+    port: number;
+    host: string;
+    corsOrigins: string[];
+    cookieSecure: boolean;
+    appUrl: string;
+    /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
+    frontendUrl: string;
+  };
   database: { url?: string; poolSize: number; dataDir: string; migrateOnStart: boolean };
   redis: {
     url?: string;
@@ -98,7 +106,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
 function toAppConfig(e: Env): AppConfig {
   const appUrl = e.APP_URL.replace(/\/+$/, '');
   return {
-    http: { port: e.PORT, host: e.HOST, corsOrigins: e.CORS_ORIGINS, cookieSecure: e.COOKIE_SECURE, appUrl },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      corsOrigins: e.CORS_ORIGINS,
+      cookieSecure: e.COOKIE_SECURE,
+      appUrl,
+      frontendUrl: e.FRONTEND_URL?.replace(/\/+$/, '') ?? appUrl,
+    },
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,

@@ -52,6 +52,8 @@ const variables = z.object({
     .string()
     .default('http://localhost:3000')
     .refine((v) => isUrl(v, ['http', 'https']), { message: 'must be an http(s) URL' }),
+  /** Where the emails' links point (the frontend's pages); unset: APP_URL. */
+  FRONTEND_URL: url(['http', 'https']),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().min(1).default('auth-service'),
   JWT_ACCESS_TTL: int(900, 30, 86_400),
@@ -79,6 +81,9 @@ const variables = z.object({
   ...rateLimitVariables,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** Every variable of the service by name (OAuth providers' own are found under OAUTH_PROVIDERS). */
+export const VARIABLE_NAMES: readonly string[] = Object.keys(variables.shape);
 
 /**
  * The environment, validated. Rules between variables run even when a variable failed
