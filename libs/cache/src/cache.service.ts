@@ -188,7 +188,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     const l2 = this.tiers.l2;
     if (l2) {
       const tags = options.tags?.map((t) => this.keys.tagSet(t));
-      if (!(await l2.set(key, this.tiers.toL2(entity, text), ttlMs, { tags }))) this.missed.remember([key]);
+      if (!(await l2.set(key, this.tiers.toL2(entity, text), ttlMs, tags))) this.missed.remember([key]);
     }
     if (this.l1Usable(entity))
       this.tiers.l1.set(key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));
@@ -287,10 +287,16 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     return this.flights.run(spec.key, async () => {
       const epoch = this.epoch;
       const l2 = this.tiers.l2;
-      // A miss read just before another fill finished would load again: look once more first.
+      // A miss read just before another fill finished would load again: look once more first,
+      // and take the entry's version ticket, which the store below checks (entry-scripts.ts).
+      let readTicket: string | null = null;
+      let ticketKnown = !l2;
       if (l2) {
-        const text = this.tiers.fromL2(entity, await l2.get(spec.key));
+        const read = await l2.getWithTicket(spec.key);
+        const text = this.tiers.fromL2(entity, read?.value);
         if (typeof text === 'string') return this.l2Hit(entity, spec, text, epoch);
+        ticketKnown = read !== undefined;
+        readTicket = read?.ticket ?? null;
       }
       const fill = { stale: false };
       this.fills.set(spec.key, fill);
@@ -299,12 +305,10 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
         this.tiers.events.emit('load', { entity: entity.name });
         const text = encodeEntry(value);
         const ttlMs = this.ttlMs(entity, value === null, spec.ttlSeconds);
-        if (l2 && !fill.stale) {
-          // NX: a write that happened while we were loading must win over this older read.
-          await l2.set(spec.key, this.tiers.toL2(entity, text), ttlMs, {
-            onlyIfAbsent: true,
-            tags: spec.tags?.map((t) => this.keys.tagSet(t)),
-          });
+        // Without the ticket (Redis failed just now) nothing is stored: it could not be checked.
+        if (l2 && ticketKnown && !fill.stale) {
+          const tags = spec.tags?.map((t) => this.keys.tagSet(t));
+          await l2.fill(spec.key, this.tiers.toL2(entity, text), ttlMs, readTicket, tags);
         }
         if (!fill.stale && this.epoch === epoch && this.l1Usable(entity)) {
           this.tiers.l1.set(spec.key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));

@@ -38,6 +38,10 @@ export interface AppConfig {
     nodes: string[];
     sentinels: string[];
     sentinelName: string;
+    username?: string;
+    password?: string;
+    tls: boolean;
+    tlsCa?: string;
   };
   cache: {
     enabled: boolean;
@@ -126,6 +130,10 @@ function toAppConfig(e: Env): AppConfig {
       nodes: e.REDIS_NODES,
       sentinels: e.REDIS_SENTINELS,
       sentinelName: e.REDIS_SENTINEL_NAME,
+      username: e.REDIS_USERNAME,
+      password: e.REDIS_PASSWORD,
+      tls: e.REDIS_TLS,
+      tlsCa: e.REDIS_TLS_CA,
     },
     cache: {
       enabled: e.CACHE_ENABLED,

@@ -24,6 +24,15 @@ const variables = z.object({
   REDIS_NODES: list,
   REDIS_SENTINELS: list,
   REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: bool(false),
+  REDIS_TLS_CA: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.includes('-----BEGIN CERTIFICATE-----'), {
+      message: 'must be a PEM certificate',
+    }),
   CACHE_ENABLED: bool(true),
   CACHE_TTL_USER: int(900, 1, 86_400 * 30),
   CACHE_TTL_SESSION: int(300, 1, 86_400),
