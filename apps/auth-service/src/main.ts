@@ -1,3 +1,5 @@
+// First: tracing, when configured, patches modules as they are required (see instrumentation.ts).
+import './instrumentation';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
 import { ConfigValidationError, loadConfig } from './config/app-config';
