@@ -4,16 +4,7 @@
 // that read introspection's form: what reading a request body costs before any framework.
 import Fastify from 'fastify';
 import { createServer } from 'node:http';
-
-const body = {
-  id: '6f1c0a4e-6d3b-4f2a-9a55-0d5f0c7b7e11',
-  email: 'bench.user@example.test',
-  name: 'Bench User',
-  roles: ['user'],
-  emailVerified: true,
-  createdAt: '2026-11-21T07:00:00.000Z',
-  updatedAt: '2026-11-21T07:00:00.000Z',
-};
+import { CEILING_BODY } from './ceiling-body';
 
 /** Shaped like an introspection answer: the reference for POST routes that read a small form. */
 const introspection = {
@@ -33,7 +24,7 @@ const app = Fastify({ logger: false });
 app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) =>
   done(null, Object.fromEntries(new URLSearchParams(text as string))),
 );
-app.get('/', () => Promise.resolve(body));
+app.get('/', () => Promise.resolve(CEILING_BODY));
 app.post('/form', (request) =>
   Promise.resolve((request.body as { token?: string }).token ? introspection : {}),
 );

@@ -1,13 +1,14 @@
-// The benchmark: starts the service (cache on, and cache off) on a real PostgreSQL and Redis next
-// to a bare Fastify route (the ceiling), seeds users and sessions, loads each target in alternating
-// rounds with autocannon, and writes medians, ratios to the ceiling and a chart.
+// The benchmark: starts the service with the shipped defaults (info logging to a pipe, rate limits
+// on, cache on) on a real PostgreSQL and a private Redis, next to three references (a bare Fastify
+// GET route, the ceiling; a bare Fastify and a bare node:http form POST; one NestJS + Fastify GET
+// route), seeds users and sessions, loads each target in alternating rounds and writes medians,
+// ratios to the ceiling, p99, the server's CPU per request and a chart.
 //   npm run bench                  full run, writes bench/RESULTS.md and bench/results.svg
+//   npm run bench -- --extra       also the other configurations (cache off; logging and limits off)
 //   npm run bench -- --smoke       a few seconds, proves the script works (CI), writes bench/out/ only
-//   npm run bench -- --profile     also records a CPU profile of the cache-on service under /auth/me load
+//   npm run bench -- --profile     also records a CPU profile of the defaults service under load
 import autocannon from 'autocannon';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -17,50 +18,66 @@ import {
   freePort,
   HOW_TO_GET_POSTGRES,
   HOW_TO_GET_REDIS,
+  startThrowawayRedis,
 } from '../test/support/servers';
-import { beforeFirst } from '../apps/auth-service/src/common/before-first';
 import { renderChart } from './chart';
+import { measurePerRequest, PerRequest } from './measure';
+import { cpuMicros, Server, startBenchProgram, startService, stop, stopAll } from './processes';
 import { summariseProfile } from './profile-summary';
+import { buildRows, machine, perRequestLine, ReportRow, resultsTable, Sample, versions } from './report';
 import { LoadResult, wrkLoad, wrkVersion } from './wrk';
 
-const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, 'out');
 const args = new Set(process.argv.slice(2));
 const smoke = args.has('--smoke');
 const profile = args.has('--profile');
-const ROUNDS = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
+const extra = args.has('--extra');
+const ROUNDS = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = smoke ? 1 : Number(process.env.BENCH_DURATION ?? 8);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const USERS = smoke ? 4 : 64;
 const INTROSPECTION = { id: 'bench', secret: 'bench-introspection-secret-0123456789' };
-// wrk where installed (BENCH_LOAD_GENERATOR=autocannon to compare), for the requests that never change.
+// wrk where installed (BENCH_LOAD_GENERATOR=autocannon to compare), for requests that never change.
 const WRK = process.env.BENCH_LOAD_GENERATOR === 'autocannon' ? undefined : wrkVersion();
 const basic = `Basic ${Buffer.from(`${INTROSPECTION.id}:${INTROSPECTION.secret}`).toString('base64')}`;
 
-interface Sample {
-  target: string;
-  round: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
+const CEILING = 'ceiling: bare Fastify GET, small JSON';
+const REFERENCE_POST = 'reference: bare Fastify form POST';
+const REFERENCE_RAW_POST = 'reference: bare node:http form POST';
+const REFERENCE_NEST = 'reference: NestJS + Fastify, one GET route';
+const ME = '/auth/me (defaults)';
+const INTROSPECT = 'introspection (defaults)';
+const LOGIN = 'login (argon2id, limits off)';
+const REFRESH = 'refresh (rotation, defaults)';
 
 interface Target {
   name: string;
+  server: Server;
   options: () => autocannon.Options;
-  /** The same request every time: wrk can send it. */
+  /** Each request carries the next of these bearer tokens (wrk only). */
+  rotateTokens?: string[];
+  /** The same request every time (or one rotated header): wrk can send it. */
   fixed?: boolean;
 }
 
-const children: ChildProcess[] = [];
+interface Seed {
+  email: string;
+  password: string;
+  /** Access tokens of one user's sessions; never empty: the registration's session comes first. */
+  tokens: [string, ...string[]];
+  refreshTokens: string[];
+  /** One access token per user, user 0's first. */
+  userTokens: string[];
+}
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const pgAdmin = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (!(await canConnectPg(pgAdmin)))
     throw new Error(`Cannot reach PostgreSQL at BENCH_DATABASE_URL. ${HOW_TO_GET_POSTGRES}`);
+  // A private Redis where installed: its command counts are the service's alone.
+  const privateRedis = process.env.BENCH_REDIS_URL ? undefined : await startThrowawayRedis();
+  const redisUrl = process.env.BENCH_REDIS_URL ?? privateRedis?.url ?? 'redis://127.0.0.1:6379';
   if (!(await canConnectRedis(redisUrl)))
     throw new Error(`Cannot reach Redis at BENCH_REDIS_URL. ${HOW_TO_GET_REDIS}`);
 
@@ -72,67 +89,78 @@ async function main(): Promise<void> {
   const dbUrl = new URL(pgAdmin);
   dbUrl.pathname = `/${dbName}`;
   const prefix = `bench_${runId}`;
+  const redis = new Redis(redisUrl);
 
   try {
-    const common = {
+    // Only what a deployment must set (the contract's variables); everything else is the default.
+    const defaults = {
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL: redisUrl,
       CACHE_KEY_PREFIX: prefix,
-      LOG_LEVEL: 'error',
       NODE_ENV: 'production',
-      COOKIE_SECURE: 'false',
       INTROSPECTION_CLIENTS: `${INTROSPECTION.id}:${INTROSPECTION.secret}`,
       APP_URL: 'http://bench.local',
-      // The load comes from one IP: the per-IP limits would answer 429 instead of measuring the route.
-      RATE_LIMIT_ENABLED: 'false',
+      JWT_AUDIENCE: 'auth-service',
     };
-    const cacheOn = await startService(
-      'auth (cache on)',
-      { ...common },
+    const service = await startService(
+      'auth (defaults)',
+      defaults,
       profile ? ['--cpu-prof', `--cpu-prof-dir=${join(OUT, 'profile')}`] : [],
     );
-    const cacheOff = await startService('auth (cache off)', {
-      ...common,
-      CACHE_ENABLED: 'false',
+    // All load comes from one IP: logins past the per-IP limit would answer 429 instead of
+    // measuring argon2. This sibling (same database and Redis) seeds users and runs the logins.
+    const limitsOff = await startService('auth (limits off)', {
+      ...defaults,
+      RATE_LIMIT_ENABLED: 'false',
       DB_MIGRATE_ON_START: 'false',
     });
-    const ceiling = await startCeiling();
+    const rawPort = await freePort();
+    const ceiling = await startBenchProgram('ceiling', 'ceiling-server.ts', { RAW_PORT: String(rawPort) });
+    const rawPostUrl = `http://127.0.0.1:${rawPort}/`;
+    const nest = await startBenchProgram('nest ceiling', 'nest-ceiling.ts');
+    const extras = extra ? await startExtras(defaults) : undefined;
 
     console.log('seeding users and sessions…');
-    const seed = await seedUsers(cacheOn, 2 * CONNECTIONS);
-    const targets = defineTargets({ cacheOn, cacheOff, ceiling }, seed);
+    const seed = await seedUsers(limitsOff, USERS);
+    const targets = defineTargets({ service, limitsOff, ceiling, rawPostUrl, nest, extras }, seed);
 
     const samples: Sample[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const shift = round % targets.length;
-      const order = [...targets.slice(shift), ...targets.slice(0, shift)];
-      for (const target of order) {
-        const result =
-          WRK && target.fixed ? await wrkLoad(fixedRequest(target.options())) : await load(target.options());
-        samples.push({ target: target.name, round, ...result });
+      for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
+        const cpuBefore = cpuMicros(target.server.process.pid);
+        const result = await runLoad(target);
+        const cpu = (cpuMicros(target.server.process.pid) - cpuBefore) / result.requests;
+        samples.push({ target: target.name, round, ...result, cpuMicros: cpu });
         console.log(
-          `round ${round + 1}/${ROUNDS}  ${target.name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms`,
+          `round ${round + 1}/${ROUNDS}  ${target.name.padEnd(44)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99} ms  ${cpu.toFixed(0)} µs CPU/req`,
         );
       }
     }
 
-    const perRequest = await measurePerRequest(cacheOn, seed.tokens[0]);
-    const mixed = await measureMixed(cacheOn, seed);
-    const report = buildReport(samples, perRequest, mixed);
+    const bearer = { authorization: `Bearer ${seed.tokens[0]}` };
+    const perMe = await measurePerRequest(service, { path: '/api/v1/auth/me', headers: bearer }, redis);
+    const perIntrospect = await measurePerRequest(
+      service,
+      { path: '/api/v1/auth/introspect', method: 'POST', ...introspectRequest(seed.tokens[0]) },
+      redis,
+    );
+    const mixed = await measureMixed(limitsOff, seed);
 
     if (profile) {
-      stop(cacheOn.process);
+      stop(service.process);
       await new Promise((r) => setTimeout(r, 1_500));
     }
     const profileSummary = profile ? summariseLatestProfile() : undefined;
 
+    const rows = buildRows(samples, CEILING);
     const stamp = new Date().toISOString();
     writeFileSync(
       join(OUT, `raw-${runId}.json`),
-      JSON.stringify({ stamp, smoke, samples, perRequest, mixed }, null, 2),
+      JSON.stringify({ stamp, smoke, samples, perMe, perIntrospect, mixed }, null, 2),
     );
-    const markdown = renderMarkdown(report, perRequest, mixed, stamp, profileSummary);
-    const svg = renderChart(report.rows.map((r) => ({ name: r.target, rps: r.rps, p99: r.p99 })));
+    const markdown = renderMarkdown(rows, { perMe, perIntrospect, mixed }, stamp, profileSummary);
+    const svg = renderChart(rows.map((r) => ({ name: r.target, rps: r.rps, p99: r.p99 })));
     if (smoke) {
       writeFileSync(join(OUT, 'RESULTS.smoke.md'), markdown);
       writeFileSync(join(OUT, 'results.smoke.svg'), svg);
@@ -142,93 +170,90 @@ async function main(): Promise<void> {
       writeFileSync(join(__dirname, 'results.svg'), svg);
       console.log('\nwrote bench/RESULTS.md and bench/results.svg');
     }
-    console.log('\n' + markdown.split('## Results')[1]?.split('##')[0]?.trim());
+    console.log('\n' + markdown.split('## Results')[1]?.split('\n## ')[0]?.trim());
   } finally {
-    children.forEach(stop);
+    stopAll();
+    redis.disconnect();
+    privateRedis?.stop();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    if (!privateRedis) await dropKeys(redisUrl, prefix);
   }
 }
 
-interface Service {
-  name: string;
-  url: string;
-  process: ChildProcess;
+/** The other configurations, with --extra: cache off, and logging and rate limits off. */
+async function startExtras(defaults: Record<string, string>) {
+  return {
+    cacheOff: await startService('auth (cache off)', {
+      ...defaults,
+      CACHE_ENABLED: 'false',
+      DB_MIGRATE_ON_START: 'false',
+    }),
+    quiet: await startService('auth (quiet)', {
+      ...defaults,
+      LOG_LEVEL: 'error',
+      RATE_LIMIT_ENABLED: 'false',
+      DB_MIGRATE_ON_START: 'false',
+    }),
+  };
 }
 
-async function startService(
-  name: string,
-  env: Record<string, string>,
-  nodeFlags: string[] = [],
-): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist/apps/auth-service/src/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/health/ready`, name);
-  return { name, url, process: child };
+async function dropKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
 }
 
-async function startCeiling(): Promise<Service & { rawUrl: string }> {
-  const port = await freePort();
-  const rawPort = await freePort();
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'ceiling-server.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), RAW_PORT: String(rawPort) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(url, 'ceiling');
-  return { name: 'ceiling', url, rawUrl: `http://127.0.0.1:${rawPort}`, process: child };
-}
-
-async function waitHttp(url: string, name: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${name} did not start`);
-    await new Promise((r) => setTimeout(r, 250));
+async function runLoad(target: Target): Promise<LoadResult> {
+  const options = target.options();
+  if (WRK && target.fixed) {
+    return wrkLoad({
+      url: String(options.url),
+      method: options.method,
+      headers: options.headers as Record<string, string> | undefined,
+      body: typeof options.body === 'string' ? options.body : undefined,
+      rotate: target.rotateTokens && {
+        header: 'authorization',
+        values: target.rotateTokens.map((t) => `Bearer ${t}`),
+      },
+      connections: options.connections ?? CONNECTIONS,
+      durationSeconds: DURATION,
+    });
   }
+  if (target.rotateTokens) throw new Error(`${target.name} needs wrk`);
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+  return {
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
 }
 
-function stop(child: ChildProcess): void {
-  if (child.exitCode === null) child.kill('SIGTERM');
-}
-
-interface Seed {
-  email: string;
-  password: string;
-  /** Never empty: the registration's session comes first. */
-  tokens: [string, ...string[]];
-  refreshTokens: string[];
-}
-
-async function seedUsers(service: Service, sessions: number): Promise<Seed> {
-  const email = `bench.${Date.now()}@example.test`;
-  const password = `Bench-${Date.now()}-password`;
-  const reg = await post(`${service.url}/api/v1/auth/register`, { email, password, name: 'Bench User' });
-  const first = tokensOf(reg);
+async function seedUsers(service: Server, users: number): Promise<Seed> {
+  const stamp = Date.now();
+  const email = `bench.${stamp}@example.test`;
+  const password = `Bench-${stamp}-password`;
+  const first = tokensOf(
+    await post(`${service.url}/api/v1/auth/register`, { email, password, name: 'Bench' }),
+  );
   const tokens: Seed['tokens'] = [first.accessToken];
   const refreshTokens = [first.refreshToken];
-  for (let i = 1; i < sessions; i++) {
+  // User 0's other sessions: the refresh chains.
+  for (let i = 1; i < users; i++) {
     const login = tokensOf(await post(`${service.url}/api/v1/auth/login`, { email, password }));
     tokens.push(login.accessToken);
     refreshTokens.push(login.refreshToken);
   }
-  return { email, password, tokens, refreshTokens };
+  const userTokens = [first.accessToken];
+  for (let i = 1; i < users; i++) {
+    const other = { email: `bench.${stamp}.${i}@example.test`, password, name: `Bench ${i}` };
+    userTokens.push(tokensOf(await post(`${service.url}/api/v1/auth/register`, other)).accessToken);
+  }
+  return { email, password, tokens, refreshTokens, userTokens };
 }
 
 /** The tokens of a registration or login answer. */
@@ -248,53 +273,68 @@ async function post(url: string, body: unknown): Promise<Record<string, string>>
   return (await res.json()) as Record<string, string>;
 }
 
+/** The introspection request, the same for the service and for the two POST references. */
+function introspectRequest(token: string) {
+  return {
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${token}`,
+  };
+}
+
 function defineTargets(
-  s: { cacheOn: Service; cacheOff: Service; ceiling: Service & { rawUrl: string } },
+  s: {
+    service: Server;
+    limitsOff: Server;
+    ceiling: Server;
+    rawPostUrl: string;
+    nest: Server;
+    extras?: { cacheOff: Server; quiet: Server };
+  },
   seed: Seed,
 ): Target[] {
   const bearer = { authorization: `Bearer ${seed.tokens[0]}` };
+  const introspect = (url: string): autocannon.Options => ({
+    url,
+    method: 'POST',
+    ...introspectRequest(seed.tokens[0]),
+  });
+  const me = (server: Server): autocannon.Options => ({
+    url: `${server.url}/api/v1/auth/me`,
+    headers: bearer,
+  });
   // A refresh token works once, and presenting a used one revokes its session: the chains live
   // across rounds (each response puts the new token back), and session 0, whose access token the
   // read targets use, is never refreshed.
   const refreshPool = seed.refreshTokens.slice(1);
-  // The same introspection request for the service and for the two POST references.
-  const introspect = (url: string): autocannon.Options => ({
-    url,
-    method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-    body: `token=${seed.tokens[0]}`,
-  });
-  return [
-    { name: 'ceiling: bare Fastify JSON', fixed: true, options: () => ({ url: `${s.ceiling.url}/` }) },
-    {
-      name: '/auth/me (cache on)',
-      fixed: true,
-      options: () => ({ url: `${s.cacheOn.url}/api/v1/auth/me`, headers: bearer }),
-    },
-    {
-      name: '/auth/me (cache off)',
-      fixed: true,
-      options: () => ({ url: `${s.cacheOff.url}/api/v1/auth/me`, headers: bearer }),
-    },
-    {
-      name: 'introspection (cache on)',
-      fixed: true,
-      options: () => introspect(`${s.cacheOn.url}/api/v1/auth/introspect`),
-    },
+  const targets: Target[] = [
+    { name: CEILING, server: s.ceiling, fixed: true, options: () => ({ url: `${s.ceiling.url}/` }) },
     {
       name: REFERENCE_POST,
+      server: s.ceiling,
       fixed: true,
       options: () => introspect(`${s.ceiling.url}/form`),
     },
+    { name: REFERENCE_RAW_POST, server: s.ceiling, fixed: true, options: () => introspect(s.rawPostUrl) },
+    { name: REFERENCE_NEST, server: s.nest, fixed: true, options: () => ({ url: `${s.nest.url}/` }) },
+    { name: ME, server: s.service, fixed: true, options: () => me(s.service) },
     {
-      name: REFERENCE_RAW_POST,
+      name: `/auth/me (${seed.userTokens.length} users' tokens in turn, defaults)`,
+      server: s.service,
       fixed: true,
-      options: () => introspect(`${s.ceiling.rawUrl}/`),
+      rotateTokens: seed.userTokens,
+      options: () => ({ url: `${s.service.url}/api/v1/auth/me` }),
     },
     {
-      name: 'refresh (rotation)',
+      name: INTROSPECT,
+      server: s.service,
+      fixed: true,
+      options: () => introspect(`${s.service.url}/api/v1/auth/introspect`),
+    },
+    {
+      name: REFRESH,
+      server: s.service,
       options: () => ({
-        url: `${s.cacheOn.url}/api/v1/auth/refresh`,
+        url: `${s.service.url}/api/v1/auth/refresh`,
         requests: [
           {
             method: 'POST',
@@ -315,9 +355,10 @@ function defineTargets(
       }),
     },
     {
-      name: 'login (argon2id)',
+      name: LOGIN,
+      server: s.limitsOff,
       options: () => ({
-        url: `${s.cacheOn.url}/api/v1/auth/login`,
+        url: `${s.limitsOff.url}/api/v1/auth/login`,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: seed.email, password: seed.password }),
@@ -325,78 +366,25 @@ function defineTargets(
       }),
     },
   ];
-}
-
-/** The introspection request sent to a bare Fastify route that parses the form: POST's own ceiling. */
-const REFERENCE_POST = 'reference: bare Fastify form POST';
-/** The same, on a bare node:http server: what reading a body costs before any framework. */
-const REFERENCE_RAW_POST = 'reference: bare node:http form POST';
-
-function fixedRequest(options: autocannon.Options) {
-  return {
-    url: String(options.url),
-    method: options.method,
-    headers: options.headers as Record<string, string> | undefined,
-    body: typeof options.body === 'string' ? options.body : undefined,
-    connections: options.connections ?? CONNECTIONS,
-    durationSeconds: DURATION,
-  };
-}
-
-async function load(options: autocannon.Options): Promise<LoadResult> {
-  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
-}
-
-/**
- * Sum of a metric's series. Not per-request work: the periodic signing-key reload (every 10 s) and
- * PUBLISH (the invalidation channel's heartbeats, 10 a second).
- */
-async function metricSum(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter(
-      (l) =>
-        l.startsWith(name) &&
-        !l.startsWith('#') &&
-        !l.includes('table="signing_keys"') &&
-        !l.includes('operation="publish"'),
-    )
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
-interface PerRequest {
-  requests: number;
-  dbQueriesPerRequest: number;
-  redisRoundTripsPerRequest: number;
-}
-
-/** Queries and Redis round trips per /auth/me at steady state, read from the service's own /metrics. */
-async function measurePerRequest(service: Service, token: string): Promise<PerRequest> {
-  const before = {
-    q: await metricSum(service.url, 'auth_db_queries_total'),
-    r: await metricSum(service.url, 'auth_cache_redis_duration_seconds_count'),
-  };
-  const result = await autocannon({
-    url: `${service.url}/api/v1/auth/me`,
-    headers: { authorization: `Bearer ${token}` },
-    connections: 8,
-    amount: 2_000,
-  });
-  const requests = result.requests.total;
-  return {
-    requests,
-    dbQueriesPerRequest: ((await metricSum(service.url, 'auth_db_queries_total')) - before.q) / requests,
-    redisRoundTripsPerRequest:
-      ((await metricSum(service.url, 'auth_cache_redis_duration_seconds_count')) - before.r) / requests,
-  };
+  if (s.extras) {
+    const { cacheOff, quiet } = s.extras;
+    targets.push(
+      { name: '/auth/me (CACHE_ENABLED=false)', server: cacheOff, fixed: true, options: () => me(cacheOff) },
+      {
+        name: '/auth/me (LOG_LEVEL=error, limits off)',
+        server: quiet,
+        fixed: true,
+        options: () => me(quiet),
+      },
+      {
+        name: 'introspection (LOG_LEVEL=error, limits off)',
+        server: quiet,
+        fixed: true,
+        options: () => introspect(`${quiet.url}/api/v1/auth/introspect`),
+      },
+    );
+  }
+  return targets;
 }
 
 interface Mixed {
@@ -407,7 +395,7 @@ interface Mixed {
 }
 
 /** /auth/me latency while logins run at their own maximum in the same process. */
-async function measureMixed(service: Service, seed: Seed): Promise<Mixed> {
+async function measureMixed(service: Server, seed: Seed): Promise<Mixed> {
   const [login, me] = await Promise.all([
     autocannon({
       url: `${service.url}/api/v1/auth/login`,
@@ -433,119 +421,50 @@ async function measureMixed(service: Service, seed: Seed): Promise<Mixed> {
   };
 }
 
-interface ReportRow {
-  target: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  ratio: number;
-  rounds: number;
-  failures: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const upper = sorted[mid];
-  if (upper === undefined) throw new Error('median of no values');
-  return sorted.length % 2 ? upper : (sorted[mid - 1]! + upper) / 2; // an even length ≥ 2: mid ≥ 1
-}
-
-function buildReport(samples: Sample[], _perRequest: PerRequest, _mixed: Mixed): { rows: ReportRow[] } {
-  const names = [...new Set(samples.map((s) => s.target))];
-  // The machine's speed drifts between rounds (other tenants): each round's figure is divided by
-  // the same round's ceiling, and the report gives the median of those ratios.
-  const ceilingOf = new Map(
-    samples.filter((s) => s.target.startsWith('ceiling')).map((s) => [s.round, s.rps]),
-  );
-  const rows = names.map((target) => {
-    const own = samples.filter((s) => s.target === target);
-    const rps = median(own.map((s) => s.rps));
-    const ratio = median(own.map((s) => s.rps / (ceilingOf.get(s.round) ?? Number.NaN)));
-    return {
-      target,
-      rps,
-      p50: median(own.map((s) => s.p50)),
-      p99: median(own.map((s) => s.p99)),
-      ratio,
-      rounds: own.length,
-      failures: own.reduce((n, s) => n + s.non2xx + s.errors, 0),
-    };
-  });
-  return { rows };
-}
-
-function versions(): string {
-  const pkg = (name: string) =>
-    (
-      JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
-        version: string;
-      }
-    ).version;
-  const cmd = (c: string, a: string[]) => {
-    try {
-      return beforeFirst(execFileSync(c, a, { encoding: 'utf8' }).trim(), '\n');
-    } catch {
-      return 'n/a';
-    }
-  };
-  return [
-    `Node ${process.version}`,
-    `NestJS ${pkg('@nestjs/core')}`,
-    `Fastify ${pkg('fastify')}`,
-    `Prisma ${pkg('@prisma/client')}`,
-    `ioredis ${pkg('ioredis')}`,
-    `autocannon ${pkg('autocannon')}`,
-    WRK ?? 'wrk not installed',
-    cmd('psql', ['--version']),
-    cmd('redis-server', ['--version']).split(' ').slice(0, 3).join(' '),
-  ].join(', ');
-}
-
 function renderMarkdown(
-  report: { rows: ReportRow[] },
-  perRequest: PerRequest,
-  mixed: Mixed,
+  rows: ReportRow[],
+  m: { perMe: PerRequest; perIntrospect: PerRequest; mixed: Mixed },
   stamp: string,
   profileSummary?: string,
 ): string {
-  const cpu = cpus();
-  const meOn = report.rows.find((r) => r.target === '/auth/me (cache on)');
-  const meOff = report.rows.find((r) => r.target === '/auth/me (cache off)');
-  const introspection = report.rows.find((r) => r.target === 'introspection (cache on)');
-  const postReference = report.rows.find((r) => r.target === REFERENCE_POST);
-  const rawPostReference = report.rows.find((r) => r.target === REFERENCE_RAW_POST);
+  const row = (name: string) => rows.find((r) => r.target === name);
+  const [me, introspection, postReference, login, refresh] = [
+    ME,
+    INTROSPECT,
+    REFERENCE_POST,
+    LOGIN,
+    REFRESH,
+  ].map(row);
+  const perCore = (r: ReportRow | undefined) => (r ? (1e6 / r.cpuMicros).toFixed(0) : 'n/a');
   const lines = [
     '# Benchmark results',
     '',
     `Run ${stamp}${smoke ? ' (SMOKE: too short to mean anything)' : ''}. Command: \`${command()}\``,
-    `(${ROUNDS} rounds × ${DURATION} s per target, ${CONNECTIONS} connections unless noted; targets alternate order each round; figures are medians over rounds; the ratio to the ceiling is the median of each round's ratio to that round's ceiling).`,
+    `(${ROUNDS} rounds × ${DURATION} s per target, ${CONNECTIONS} connections unless noted; targets alternate order each round; figures are medians over rounds; each ratio is the median of each round's ratio to that round's ceiling).`,
     '',
-    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB. ${WRK ? `Load generator: ${WRK} (one thread) for the fixed requests (ceiling, /auth/me, introspection, the POST references), autocannon for refresh (each request carries the previous answer's token), login and the measurements below` : 'Load generator: autocannon (wrk not installed)'}; it shares the machine with the server.`,
-    `Versions: ${versions()}.`,
+    `Machine: ${machine()}. ${WRK ? `Load generator: ${WRK} (one thread) for the fixed requests, autocannon for refresh (each request carries the previous answer's token) and login` : 'Load generator: autocannon (wrk not installed)'}; it shares the machine with the servers.`,
+    `Versions: ${versions(WRK)}.`,
+    '',
+    'The service runs with the shipped defaults: info logging (to a pipe the benchmark reads), rate limits on, cache on. Set: `DATABASE_URL`, `REDIS_URL` (a private redis-server where installed), `CACHE_KEY_PREFIX`, `NODE_ENV=production`, `INTROSPECTION_CLIENTS`, `APP_URL`, `JWT_AUDIENCE`, `PORT`, `HOST`. The login row runs on a sibling with `RATE_LIMIT_ENABLED=false` (all load comes from one IP), which also seeds the users.',
     '',
     '## Results',
     '',
-    '| target | req/s | p50 ms | p99 ms | ratio to ceiling | non-2xx or errors |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...report.rows.map(
-      (r) =>
-        `| ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.ratio * 100).toFixed(1)} % | ${r.failures} |`,
-    ),
+    ...resultsTable(rows),
     '',
-    `- /auth/me at steady state (cache on): ${perRequest.dbQueriesPerRequest.toFixed(3)} database queries and ${perRequest.redisRoundTripsPerRequest.toFixed(3)} Redis round trips per request (${perRequest.requests} requests, from the service's own \`/metrics\`).`,
+    perRequestLine('/auth/me (defaults)', m.perMe),
+    perRequestLine('Introspection (defaults)', m.perIntrospect),
     introspection && postReference
-      ? `- Introspection / the bare Fastify form POST (same request, no auth, no Nest): ${((introspection.rps / postReference.rps) * 100).toFixed(1)} % (reading a request body costs a bare Fastify route ${((1 - postReference.ratio) * 100).toFixed(0)} % of the GET ceiling).`
+      ? `- Introspection ÷ the bare Fastify form POST (same request, no auth, no Nest): ${(introspection.ratio / postReference.ratio).toFixed(3)}.`
       : '',
-    rawPostReference
-      ? `- A bare node:http server reading the same form, no framework at all: ${(rawPostReference.ratio * 100).toFixed(1)} % of the GET ceiling.`
+    me
+      ? `- /auth/me ÷ the ceiling: ${me.ratio.toFixed(3)}; p99 ${me.p99Ratio.toFixed(2)} × the ceiling's.`
       : '',
-    meOn && meOff ? `- Cache on / cache off for /auth/me: ${(meOn.rps / meOff.rps).toFixed(2)}×.` : '',
-    `- /auth/me at 500 req/s while logins run at their maximum (8 connections, ${mixed.loginRps.toFixed(1)} logins/s): p50 ${mixed.meP50} ms, p99 ${mixed.meP99} ms.`,
+    `- Per CPU core (1 s ÷ the server's CPU per request): ${perCore(login)} logins/s, ${perCore(refresh)} refreshes/s at the default argon2id parameters; Keycloak's published sizing is 15 password logins/s and 120 refreshes/s per vCPU.`,
+    `- /auth/me at 500 req/s while logins run at their maximum in the same process (limits-off sibling, 8 connections, ${m.mixed.loginRps.toFixed(1)} logins/s): p50 ${m.mixed.meP50} ms, p99 ${m.mixed.meP99} ms.`,
     '',
     '![throughput and p99 per target](results.svg)',
   ];
-  if (profileSummary) lines.push('', '## CPU profile of the cache-on service under load', '', profileSummary);
+  if (profileSummary) lines.push('', '## CPU profile of the defaults service under load', '', profileSummary);
   return lines.filter((l, i, all) => !(l === '' && all[i - 1] === '')).join('\n') + '\n';
 }
 
@@ -570,6 +489,6 @@ function summariseLatestProfile(): string | undefined {
 
 main().catch((error: Error) => {
   console.error(`benchmark failed: ${error.message}`);
-  children.forEach(stop);
+  stopAll();
   process.exit(1);
 });

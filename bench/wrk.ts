@@ -12,11 +12,15 @@ export interface FixedRequest {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Each request takes the next of these values for this header, in turn (e.g. many users' tokens). */
+  rotate?: { header: string; values: string[] };
   connections: number;
   durationSeconds: number;
 }
 
 export interface LoadResult {
+  /** Requests answered in the run (to divide the server's CPU time by). */
+  requests: number;
   rps: number;
   p50: number;
   p99: number;
@@ -36,7 +40,7 @@ export function wrkVersion(): string | undefined {
   }
 }
 
-/** One wrk run of a request that never changes; latencies in whole milliseconds, as autocannon's. */
+/** One wrk run of a request that never changes (or rotates one header); latencies in milliseconds. */
 export async function wrkLoad(request: FixedRequest): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
   const script = join(dir, 'request.lua');
@@ -44,6 +48,20 @@ export async function wrkLoad(request: FixedRequest): Promise<LoadResult> {
   if (request.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(request.body)}`);
   for (const [name, value] of Object.entries(request.headers ?? {}))
     lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
+  if (request.rotate) {
+    // Built once per value in init, so the Lua side costs wrk a table lookup per request.
+    lines.push(
+      `local values = {${request.rotate.values.map((v) => JSON.stringify(v)).join(', ')}}`,
+      'local requests, i = {}, 0',
+      'init = function(args)',
+      '  for n, v in ipairs(values) do',
+      `    wrk.headers[${JSON.stringify(request.rotate.header)}] = v`,
+      '    requests[n] = wrk.format()',
+      '  end',
+      'end',
+      'request = function() i = i % #requests + 1; return requests[i] end',
+    );
+  }
   writeFileSync(script, lines.join('\n') + '\n');
   try {
     const { stdout } = await promisify(execFile)(
@@ -71,10 +89,11 @@ function parseWrk(output: string): LoadResult {
     const match = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);
     if (!match) return Number.NaN;
     const scale = { us: 0.001, ms: 1, s: 1000 }[match[2] as 'us' | 'ms' | 's'];
-    return Math.round(Number(match[1]) * scale);
+    return Math.round(Number(match[1]) * scale * 100) / 100;
   };
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   return {
+    requests: number(/(\d+) requests in /),
     rps: number(/Requests\/sec:\s+([\d.]+)/),
     p50: percentile('50'),
     p99: percentile('99'),

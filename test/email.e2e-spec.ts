@@ -7,6 +7,9 @@ import { onlyRow } from './support/present';
 const VERIFY_SUBJECT = /confirm your email/i;
 const RESET_SUBJECT = /reset your password/i;
 
+/** Where the links of the mails go: the frontend, not the service (APP_URL). */
+const FRONTEND = 'https://app.e2e.test';
+
 describe('email: verification mail, POST /auth/email/verify, POST /auth/email/resend', () => {
   let a: Instance;
   let mail: MailSink;
@@ -14,7 +17,7 @@ describe('email: verification mail, POST /auth/email/verify, POST /auth/email/re
 
   beforeAll(async () => {
     mail = await MailSink.start();
-    a = await startInstance({ SMTP_URL: mail.url });
+    a = await startInstance({ SMTP_URL: mail.url, FRONTEND_URL: FRONTEND });
     db = new Client({ connectionString: process.env.E2E_DATABASE_URL });
     await db.connect();
   });
@@ -64,11 +67,13 @@ describe('email: verification mail, POST /auth/email/verify, POST /auth/email/re
   }
 
   describe('registration', () => {
-    it('sends one verification mail, with a token, to the new address', async () => {
+    it('sends one verification mail, with a token and a link to the frontend, to the new address', async () => {
       const user = await UserFactory.register(a.http);
       const sent = await mail.waitFor(user.email, VERIFY_SUBJECT);
       expect(sent.to).toEqual([user.email]);
-      expect(MailSink.tokenOf(sent)).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      const token = MailSink.tokenOf(sent);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      expect(sent.text).toContain(`${FRONTEND}/verify-email?token=${token}\n`);
       expect(sent.text).not.toContain(user.password);
       expect(user.tokens.user.emailVerified).toBe(false);
       await barrier(user.email);

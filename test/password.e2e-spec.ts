@@ -7,7 +7,7 @@ import {
   uniqueEmail,
   UserFactory,
 } from './support/factories';
-import { Instance, startInstance } from './support/instance';
+import { baseEnv, Instance, startInstance } from './support/instance';
 import { MailSink } from './support/mail-sink';
 
 const RESET_SUBJECT = /reset your password/i;
@@ -20,6 +20,7 @@ describe('password: change, forgot, reset', () => {
 
   beforeAll(async () => {
     mail = await MailSink.start();
+    // The links go to the frontend: FRONTEND_URL unset, APP_URL stands in for it.
     a = await startInstance({ SMTP_URL: mail.url });
     db = new Client({ connectionString: process.env.E2E_DATABASE_URL });
     await db.connect();
@@ -55,7 +56,10 @@ describe('password: change, forgot, reset', () => {
   async function requestResetToken(email: string): Promise<string> {
     const res = await a.http.post('/api/v1/auth/password/forgot', { email });
     expect(res.status).toBe(202);
-    return MailSink.tokenOf(await mail.waitFor(email, RESET_SUBJECT));
+    const sent = await mail.waitFor(email, RESET_SUBJECT);
+    const token = MailSink.tokenOf(sent);
+    expect(sent.text).toContain(`${baseEnv().APP_URL}/reset-password?token=${token}\n`);
+    return token;
   }
 
   describe('POST /auth/password/change', () => {

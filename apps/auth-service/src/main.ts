@@ -1,4 +1,6 @@
-// First: tracing, when configured, patches modules as they are required (see instrumentation.ts).
+// First, for its effect: .env and X_FILE resolved into process.env before any module reads it.
+import './config/environment.boot';
+// Second: tracing, when configured, patches modules as they are required (see instrumentation.ts).
 import './instrumentation';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';

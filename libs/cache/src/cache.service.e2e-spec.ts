@@ -288,6 +288,43 @@ describe('CacheService across instances (Redis)', () => {
     }
   });
 
+  it.each(['delete', 'write'] as const)(
+    'a fill on B that read the source before a %s on A does not store what it read afterwards',
+    async (change) => {
+      const key = a.key('user', `fill-race-${change}`);
+      let source = { version: 'old' };
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let loadStarted!: () => void;
+      const started = new Promise<void>((r) => (loadStarted = r));
+      // B misses, reads the source (old), and is held before it stores.
+      const slow = b.cache.getOrLoad({
+        entity: USER,
+        key,
+        load: async () => {
+          const read = source;
+          loadStarted();
+          await gate;
+          return read;
+        },
+      });
+      await started;
+      // A changes the source, then the cache: a delete (an email mapping) or a write-through, on
+      // ITS instance (B's own in-flight bookkeeping knows nothing of it).
+      source = { version: 'new' };
+      if (change === 'delete') await a.cache.delete([key]);
+      else await a.cache.set(USER, key, source);
+      release();
+      expect(await slow).toEqual({ version: 'old' });
+      // Nobody may be served the old value B read: the next read on either instance sees 'new'.
+      const loader = counter(() => source);
+      for (const instance of [a, b])
+        expect(await instance.cache.getOrLoad({ entity: USER, key, load: loader.load })).toEqual({
+          version: 'new',
+        });
+    },
+  );
+
   it('eventual entities: B serves its L1 copy, and drops it when A publishes a write', async () => {
     const key = a.key('oauth', 'github:42');
     const loader = counter(() => ({ userId: 'old' }));

@@ -39,6 +39,6 @@ export class EmailVerificationService {
   private async send(user: PublicUser): Promise<void> {
     const { token, hash } = newSecretToken();
     await this.tokens.create(user.id, 'verify_email', hash, new Date(Date.now() + VERIFICATION_TTL_MS));
-    await this.mail.send(verificationMail(user.email, this.config.http.appUrl, token));
+    await this.mail.send(verificationMail(user.email, this.config.http.frontendUrl, token));
   }
 }

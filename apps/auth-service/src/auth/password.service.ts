@@ -75,6 +75,8 @@ export class PasswordService {
       hash,
       new Date(Date.now() + RESET_TTL_MINUTES * 60_000),
     );
-    await this.mail.send(passwordResetMail(user.email, this.config.http.appUrl, token, RESET_TTL_MINUTES));
+    await this.mail.send(
+      passwordResetMail(user.email, this.config.http.frontendUrl, token, RESET_TTL_MINUTES),
+    );
   }
 }

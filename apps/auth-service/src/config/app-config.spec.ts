@@ -19,6 +19,32 @@ describe('loadConfig', () => {
     expect(config.http.cookieSecure).toBe(true);
   });
 
+  it('takes a Redis Cluster or Sentinel from the mode and its nodes alone, with credentials and TLS', () => {
+    const cluster = loadConfig({
+      REDIS_MODE: 'cluster',
+      REDIS_NODES: 'r1:6379, r2:6379',
+      REDIS_USERNAME: 'svc',
+      REDIS_PASSWORD: 'secret',
+      REDIS_TLS: 'true',
+    });
+    expect(cluster.redis).toMatchObject({
+      url: undefined,
+      mode: 'cluster',
+      nodes: ['r1:6379', 'r2:6379'],
+      username: 'svc',
+      password: 'secret',
+      tls: true,
+    });
+    expect(loadConfig({ REDIS_MODE: 'sentinel', REDIS_SENTINELS: 's1:26379' }).redis).toMatchObject({
+      mode: 'sentinel',
+      sentinels: ['s1:26379'],
+      sentinelName: 'mymaster',
+      tls: false,
+    });
+    expect(() => loadConfig({ REDIS_MODE: 'cluster' })).toThrow(/REDIS_NODES is required/);
+    expect(() => loadConfig({ REDIS_TLS_CA: 'not a certificate' })).toThrow(/REDIS_TLS_CA must be a PEM/);
+  });
+
   it('parses lists, booleans and the introspection clients', () => {
     const config = loadConfig({
       CORS_ORIGINS: 'https://a.example, https://b.example',

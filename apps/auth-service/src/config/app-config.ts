@@ -22,7 +22,15 @@ const CACHE_CONSTANTS = {
 type CacheConstants = typeof CACHE_CONSTANTS;
 
 export interface AppConfig {
-  http: { port: number; host: string; corsOrigins: string[]; cookieSecure: boolean; appUrl: string };
+  http: {
+    port: number;
+    host: string;
+    corsOrigins: string[];
+    cookieSecure: boolean;
+    appUrl: string;
+    /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
+    frontendUrl: string;
+  };
   database: { url?: string; poolSize: number; dataDir: string; migrateOnStart: boolean };
   redis: {
     url?: string;
@@ -30,6 +38,10 @@ export interface AppConfig {
     nodes: string[];
     sentinels: string[];
     sentinelName: string;
+    username?: string;
+    password?: string;
+    tls: boolean;
+    tlsCa?: string;
   };
   cache: {
     enabled: boolean;
@@ -98,7 +110,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
 function toAppConfig(e: Env): AppConfig {
   const appUrl = e.APP_URL.replace(/\/+$/, '');
   return {
-    http: { port: e.PORT, host: e.HOST, corsOrigins: e.CORS_ORIGINS, cookieSecure: e.COOKIE_SECURE, appUrl },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      corsOrigins: e.CORS_ORIGINS,
+      cookieSecure: e.COOKIE_SECURE,
+      appUrl,
+      frontendUrl: e.FRONTEND_URL?.replace(/\/+$/, '') ?? appUrl,
+    },
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
@@ -111,6 +130,10 @@ function toAppConfig(e: Env): AppConfig {
       nodes: e.REDIS_NODES,
       sentinels: e.REDIS_SENTINELS,
       sentinelName: e.REDIS_SENTINEL_NAME,
+      username: e.REDIS_USERNAME,
+      password: e.REDIS_PASSWORD,
+      tls: e.REDIS_TLS,
+      tlsCa: e.REDIS_TLS_CA,
     },
     cache: {
       enabled: e.CACHE_ENABLED,

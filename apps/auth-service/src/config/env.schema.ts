@@ -24,6 +24,15 @@ const variables = z.object({
   REDIS_NODES: list,
   REDIS_SENTINELS: list,
   REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: bool(false),
+  REDIS_TLS_CA: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.includes('-----BEGIN CERTIFICATE-----'), {
+      message: 'must be a PEM certificate',
+    }),
   CACHE_ENABLED: bool(true),
   CACHE_TTL_USER: int(900, 1, 86_400 * 30),
   CACHE_TTL_SESSION: int(300, 1, 86_400),
@@ -52,6 +61,8 @@ const variables = z.object({
     .string()
     .default('http://localhost:3000')
     .refine((v) => isUrl(v, ['http', 'https']), { message: 'must be an http(s) URL' }),
+  /** Where the emails' links point (the frontend's pages); unset: APP_URL. */
+  FRONTEND_URL: url(['http', 'https']),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().min(1).default('auth-service'),
   JWT_ACCESS_TTL: int(900, 30, 86_400),
@@ -79,6 +90,9 @@ const variables = z.object({
   ...rateLimitVariables,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** Every variable of the service by name (OAuth providers' own are found under OAUTH_PROVIDERS). */
+export const VARIABLE_NAMES: readonly string[] = Object.keys(variables.shape);
 
 /**
  * The environment, validated. Rules between variables run even when a variable failed
