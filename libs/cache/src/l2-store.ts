@@ -35,6 +35,11 @@ export class L2Store {
     this.scripts = entryScripts(client);
   }
 
+  /** Connected (calls may still fail or be refused by the circuit breaker). */
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
   get(key: string): Promise<string | null | undefined> {
     return this.call('get', () => this.client.get(key));
   }

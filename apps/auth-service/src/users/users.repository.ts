@@ -188,9 +188,9 @@ export class UsersRepository {
     return result;
   }
 
-  private writeThrough(user: PublicUser): Promise<void> {
+  private async writeThrough(user: PublicUser): Promise<void> {
     const cached: CacheableUser = toCacheableUser(user);
-    return this.cache.set(USER, this.keys.user(user.id), cached, {
+    await this.cache.set(USER, this.keys.user(user.id), cached, {
       tags: [this.keys.userTag(user.id)],
     });
   }
