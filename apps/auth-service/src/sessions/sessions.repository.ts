@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { CacheService } from '@app/cache';
 import { PrismaService, ReadReplicas } from '@app/database';
 import { PublicUser } from '../users/public-user';
+import { accountDisabled } from '../users/sign-in-policy';
 import { UsersRepository } from '../users/users.repository';
 import { SessionStateCache } from './session-state.cache';
 
@@ -42,10 +44,43 @@ export class SessionsRepository {
     private readonly users: UsersRepository,
   ) {}
 
+  /**
+   * Inserts the session only while its user exists and is not disabled, in one statement: the
+   * `FOR SHARE` lock on the user row orders it against a disable (which updates that row and
+   * revokes the user's sessions in one transaction), so either the disable sees this session and
+   * revokes it, or this insert sees the disable and inserts nothing (403 `account_disabled`).
+   */
   async create(session: NewSession): Promise<SessionState> {
-    const state = await this.prisma.session.create({ data: session, select: sessionStateSelect });
+    const rows = await this.prisma.$queryRaw<SessionState[]>`
+      INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, user_agent, ip)
+      SELECT ${randomUUID()}::uuid, u.id, ${session.refreshTokenHash}, ${session.expiresAt},
+             ${session.userAgent}, ${session.ip}
+        FROM users u WHERE u.id = ${session.userId}::uuid AND u.disabled_at IS NULL FOR SHARE
+      RETURNING id::text AS id, user_id::text AS "userId", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
+    const state = rows[0];
+    if (!state) throw accountDisabled();
     await this.stateCache.write([state]);
     return state;
+  }
+
+  /**
+   * The user of the session a refresh token (current or already rotated) belongs to, and whether
+   * that user is disabled: asked only when a rotation failed, to answer `account_disabled`.
+   */
+  async ownerOfRefreshToken(tokenHash: string): Promise<{ userId: string; disabled: boolean } | null> {
+    const owner = { select: { id: true, disabledAt: true } } as const;
+    const row =
+      (await this.prisma.session.findUnique({
+        where: { refreshTokenHash: tokenHash },
+        select: { user: owner },
+      })) ??
+      (
+        await this.prisma.rotatedRefreshToken.findUnique({
+          where: { tokenHash },
+          select: { session: { select: { user: owner } } },
+        })
+      )?.session;
+    return row ? { userId: row.user.id, disabled: row.user.disabledAt !== null } : null;
   }
 
   /** The session's state; `userId` is the user the caller believes it belongs to (its entry is in that user's keys). */

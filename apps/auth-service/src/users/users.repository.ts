@@ -8,7 +8,10 @@ import { USER, USER_BY_EMAIL } from './users.cache';
 export interface UserCredentials {
   id: string;
   passwordHash: string | null;
+  disabledAt: Date | null;
 }
+
+const credentialsSelect = { id: true, passwordHash: true, disabledAt: true } as const;
 
 /**
  * Users in PostgreSQL and in the cache (USER holds a PublicUser, never a secret; USER_BY_EMAIL
@@ -51,11 +54,11 @@ export class UsersRepository {
   }
 
   getCredentialsByEmail(email: string): Promise<UserCredentials | null> {
-    return this.prisma.user.findUnique({ where: { email }, select: { id: true, passwordHash: true } });
+    return this.prisma.user.findUnique({ where: { email }, select: credentialsSelect });
   }
 
   getCredentialsById(id: string): Promise<UserCredentials | null> {
-    return this.prisma.user.findUnique({ where: { id }, select: { id: true, passwordHash: true } });
+    return this.prisma.user.findUnique({ where: { id }, select: credentialsSelect });
   }
 
   /** Null when the email is already registered. */
