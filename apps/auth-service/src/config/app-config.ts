@@ -27,11 +27,21 @@ export interface AppConfig {
     host: string;
     corsOrigins: string[];
     cookieSecure: boolean;
+    /** Fastify's trustProxy: whose X-Forwarded-For gives the client IP (TRUST_PROXY). */
+    trustProxy: boolean | number | string[];
     appUrl: string;
     /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
     frontendUrl: string;
   };
-  database: { url?: string; poolSize: number; dataDir: string; migrateOnStart: boolean };
+  database: {
+    url?: string;
+    poolSize: number;
+    dataDir: string;
+    migrateOnStart: boolean;
+    /** Read replicas for reads that may lag (lists, warming, sampling); never for validity checks. */
+    replicaUrls: string[];
+    replicaMaxLagMs: number;
+  };
   redis: {
     url?: string;
     mode: Env['REDIS_MODE'];
@@ -115,12 +125,15 @@ function toAppConfig(e: Env): AppConfig {
       host: e.HOST,
       corsOrigins: e.CORS_ORIGINS,
       cookieSecure: e.COOKIE_SECURE,
+      trustProxy: e.TRUST_PROXY,
       appUrl,
       frontendUrl: e.FRONTEND_URL?.replace(/\/+$/, '') ?? appUrl,
     },
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
+      replicaUrls: e.DATABASE_REPLICA_URLS,
+      replicaMaxLagMs: e.DATABASE_REPLICA_MAX_LAG_MS,
       dataDir: e.DATA_DIR,
       migrateOnStart: e.DB_MIGRATE_ON_START,
     },

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { bool, credentialList, decimal, int, list, url, isUrl } from './env-parsers';
+import { bool, credentialList, decimal, int, list, trustProxy, url, isUrl } from './env-parsers';
 import { allowedRedirects, oauthProviders } from './oauth-providers.config';
 import { rateLimitVariables } from './rate-limit.config';
 
@@ -17,6 +17,10 @@ const variables = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: url(['postgres', 'postgresql']),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATABASE_REPLICA_URLS: list.refine((urls) => urls.every((u) => isUrl(u, ['postgres', 'postgresql'])), {
+    message: 'must be a comma list of PostgreSQL URLs',
+  }),
+  DATABASE_REPLICA_MAX_LAG_MS: int(1_000, 0, 600_000),
   DATA_DIR: z.string().min(1).default('.data'),
   DB_MIGRATE_ON_START: bool(true),
   REDIS_URL: url(['redis', 'rediss']),
@@ -74,6 +78,7 @@ const variables = z.object({
       message: 'must be a PEM private key (PKCS#8)',
     }),
   CORS_ORIGINS: list,
+  TRUST_PROXY: trustProxy,
   COOKIE_SECURE: bool(true),
   SMTP_URL: url(['smtp', 'smtps']),
   MAIL_FROM: z.string().default('Auth Service <no-reply@localhost>'),
@@ -84,7 +89,8 @@ const variables = z.object({
   OAUTH_ALLOWED_REDIRECTS: allowedRedirects,
   OAUTH_LINK_VERIFIED_EMAIL: bool(true),
   OAUTH_STATE_TTL: int(600, 60, 3600),
-  INTROSPECTION_CLIENTS: credentialList,
+  /** Secrets of at least 32 characters: introspection answers whether any token is live. */
+  INTROSPECTION_CLIENTS: credentialList(32),
   METRICS_TOKEN: z.string().optional(),
   ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
   ADMIN_PASSWORD: z.string().min(8, { message: 'must be at least 8 characters' }).max(128).optional(),
@@ -107,6 +113,9 @@ export const envSchema = z.preprocess(
     (e, ctx) => {
       const problem = (variable: string, message: string) =>
         ctx.addIssue({ code: 'custom', path: [variable], message });
+      if (e.DATABASE_REPLICA_URLS?.length && !e.DATABASE_URL) {
+        problem('DATABASE_REPLICA_URLS', 'needs DATABASE_URL (the embedded database has no replicas)');
+      }
       if (e.REDIS_MODE === 'cluster' && !e.REDIS_NODES?.length) {
         problem('REDIS_NODES', 'is required when REDIS_MODE=cluster');
       }

@@ -14,7 +14,8 @@ export type RevocationReason =
   | 'refresh_token_reused'
   | 'account_disabled'
   | 'account_deleted'
-  | 'role_removed';
+  | 'role_removed'
+  | 'admin_revoked';
 
 /**
  * Which active sessions to revoke: one session (only if it is `userId`'s, when given), or every
