@@ -94,6 +94,8 @@ const variables = z.object({
   ADMIN_PASSWORD: z.string().min(8, { message: 'must be at least 8 characters' }).max(128).optional(),
   RATE_LIMIT_ENABLED: bool(true),
   ...rateLimitVariables,
+  /** `production`: no development conveniences (mail links written to the log). */
+  NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
