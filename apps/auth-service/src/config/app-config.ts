@@ -210,6 +210,7 @@ function toAppConfig(e: Env): AppConfig {
       forgotEmail: e.RATE_LIMIT_FORGOT_EMAIL,
       resendIp: e.RATE_LIMIT_RESEND_IP,
       introspectIp: e.RATE_LIMIT_INTROSPECT_IP,
+      oauthAuthorizeIp: e.RATE_LIMIT_OAUTH_AUTHORIZE_IP,
     },
     logLevel: e.LOG_LEVEL,
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
