@@ -436,6 +436,43 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
   });
 });
 
+describe('CacheService strict L1 when the writer cannot tell who received an invalidation (Redis)', () => {
+  const TRUST_MS = 1_000;
+  let a: Harness;
+  let b: Harness;
+  beforeEach(async () => {
+    // A short Redis timeout, so that A's calls time out well within B's trust window.
+    const opts = options({ strictL1: { trustMs: TRUST_MS }, redisTimeoutMs: 100 });
+    [a, b] = await Promise.all([makeCache('redis', opts), makeCache('redis', { ...opts })]);
+    await waitUntil(() => [a, b].map((h) => h.cache.strictL1Trusted), {
+      what: 'both caches trusting strict entries in L1',
+      until: (trusted) => trusted.every(Boolean),
+      ...SOON,
+    });
+  });
+  afterEach(async () => {
+    if (b.subscriber?.stream.isPaused()) b.subscriber.stream.resume();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a PUBLISH whose reply comes too late: A's write returns only once B can no longer serve its L1 copy", async () => {
+    const key = a.key('session', 'late-publish');
+    await a.cache.set(SESSION, key, { revoked: false });
+    expect(await b.cache.getOrLoad({ entity: SESSION, key, load: async () => null })).toEqual({
+      revoked: false,
+    });
+    // B is slow to read its channel; A's commands run but their replies arrive after A's timeout.
+    b.subscriber!.stream.pause();
+    a.chaos!.slowMs = 150;
+    a.chaos!.mode = 'slow';
+    await a.cache.set(SESSION, key, { revoked: true });
+    a.chaos!.mode = 'ok';
+    expect(await b.cache.getOrLoad({ entity: SESSION, key, load: async () => null })).toEqual({
+      revoked: true,
+    });
+  });
+});
+
 describe('CacheService invalidation channel (Redis)', () => {
   let h: Harness;
   beforeEach(async () => (h = await makeCache('redis')));

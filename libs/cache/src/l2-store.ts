@@ -159,8 +159,12 @@ export class L2Store {
   }
 
   /** How many subscribers received the message; undefined when Redis failed. */
-  publish(channel: string, message: string): Promise<number | undefined> {
-    return this.call('publish', () => this.client.publish(channel, message));
+  publish(
+    channel: string,
+    message: string,
+    options: { bypassBreaker?: boolean } = {},
+  ): Promise<number | undefined> {
+    return this.call('publish', () => this.client.publish(channel, message), options.bypassBreaker);
   }
 
   private async call<T>(

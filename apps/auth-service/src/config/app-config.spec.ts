@@ -45,6 +45,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_TLS_CA: 'not a certificate' })).toThrow(/REDIS_TLS_CA must be a PEM/);
   });
 
+  it('takes read replicas only beside a DATABASE_URL, each a PostgreSQL URL', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://auth@primary/auth',
+      DATABASE_REPLICA_URLS: 'postgresql://auth@r1/auth, postgres://auth@r2/auth',
+    });
+    expect(config.database.replicaUrls).toEqual(['postgresql://auth@r1/auth', 'postgres://auth@r2/auth']);
+    expect(config.database.replicaMaxLagMs).toBe(1000);
+    expect(loadConfig({}).database.replicaUrls).toEqual([]);
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'postgresql://auth@r1/auth' })).toThrow(
+      /DATABASE_REPLICA_URLS needs DATABASE_URL/,
+    );
+    expect(() =>
+      loadConfig({ DATABASE_URL: 'postgresql://p/auth', DATABASE_REPLICA_URLS: 'mysql://r1/auth' }),
+    ).toThrow(/DATABASE_REPLICA_URLS must be a comma list of PostgreSQL URLs/);
+  });
+
   it('parses lists, booleans and the introspection clients', () => {
     const config = loadConfig({
       CORS_ORIGINS: 'https://a.example, https://b.example',

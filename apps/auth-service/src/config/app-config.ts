@@ -31,7 +31,15 @@ export interface AppConfig {
     /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
     frontendUrl: string;
   };
-  database: { url?: string; poolSize: number; dataDir: string; migrateOnStart: boolean };
+  database: {
+    url?: string;
+    poolSize: number;
+    dataDir: string;
+    migrateOnStart: boolean;
+    /** Read replicas for reads that may lag (lists, warming, sampling); never for validity checks. */
+    replicaUrls: string[];
+    replicaMaxLagMs: number;
+  };
   redis: {
     url?: string;
     mode: Env['REDIS_MODE'];
@@ -125,6 +133,8 @@ function toAppConfig(e: Env): AppConfig {
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
+      replicaUrls: e.DATABASE_REPLICA_URLS,
+      replicaMaxLagMs: e.DATABASE_REPLICA_MAX_LAG_MS,
       dataDir: e.DATA_DIR,
       migrateOnStart: e.DB_MIGRATE_ON_START,
     },

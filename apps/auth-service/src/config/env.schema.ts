@@ -17,6 +17,10 @@ const variables = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: url(['postgres', 'postgresql']),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATABASE_REPLICA_URLS: list.refine((urls) => urls.every((u) => isUrl(u, ['postgres', 'postgresql'])), {
+    message: 'must be a comma list of PostgreSQL URLs',
+  }),
+  DATABASE_REPLICA_MAX_LAG_MS: int(1_000, 0, 600_000),
   DATA_DIR: z.string().min(1).default('.data'),
   DB_MIGRATE_ON_START: bool(true),
   REDIS_URL: url(['redis', 'rediss']),
@@ -119,6 +123,9 @@ export const envSchema = z.preprocess(
     (e, ctx) => {
       const problem = (variable: string, message: string) =>
         ctx.addIssue({ code: 'custom', path: [variable], message });
+      if (e.DATABASE_REPLICA_URLS?.length && !e.DATABASE_URL) {
+        problem('DATABASE_REPLICA_URLS', 'needs DATABASE_URL (the embedded database has no replicas)');
+      }
       if (e.REDIS_MODE === 'cluster' && !e.REDIS_NODES?.length) {
         problem('REDIS_NODES', 'is required when REDIS_MODE=cluster');
       }

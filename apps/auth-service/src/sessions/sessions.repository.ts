@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CacheService } from '@app/cache';
-import { Prisma, PrismaService } from '@app/database';
+import { Prisma, PrismaService, ReadReplicas } from '@app/database';
 import type { NewSecurityEvent } from '../events/event-types';
 import { SecurityEvents } from '../events/security-events';
 import { PublicUser } from '../users/public-user';
@@ -40,6 +40,7 @@ export const sessionStateSelect = { id: true, userId: true, expiresAt: true, rev
 export class SessionsRepository {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
     private readonly cache: CacheService,
     private readonly stateCache: SessionStateCache,
     private readonly users: UsersRepository,
@@ -122,12 +123,15 @@ export class SessionsRepository {
     );
   }
 
+  /** A list to show, not a check: a read replica may answer it (at most DATABASE_REPLICA_MAX_LAG_MS behind). */
   listActiveForUser(userId: string): Promise<SessionView[]> {
-    return this.prisma.session.findMany({
-      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
-      select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true, ip: true },
-      orderBy: { createdAt: 'desc' },
-    });
+    return this.replicas.read((db) =>
+      db.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+        select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true, ip: true },
+        orderBy: { createdAt: 'desc' },
+      }),
+    );
   }
 
   /**
@@ -162,28 +166,31 @@ export class SessionsRepository {
   /** The ids of sessions active within `sinceMs`, most recent first (cache warming). */
   async listRecentlyActive(sinceMs: number, limit: number): Promise<{ id: string; userId: string }[]> {
     const now = new Date();
-    return this.prisma.session.findMany({
-      where: {
-        revokedAt: null,
-        expiresAt: { gt: now },
-        lastSeenAt: { gt: new Date(now.getTime() - sinceMs) },
-      },
-      select: { id: true, userId: true },
-      orderBy: { lastSeenAt: 'desc' },
-      take: limit,
-    });
+    return this.replicas.read((db) =>
+      db.session.findMany({
+        where: {
+          revokedAt: null,
+          expiresAt: { gt: now },
+          lastSeenAt: { gt: new Date(now.getTime() - sinceMs) },
+        },
+        select: { id: true, userId: true },
+        orderBy: { lastSeenAt: 'desc' },
+        take: limit,
+      }),
+    );
   }
 
   /**
    * Loads session states into the cache with one query per batch. Fill semantics (SET NX): a
-   * revocation written meanwhile is never overwritten by this older read.
+   * revocation written meanwhile is never overwritten by this older read. So the rows may come
+   * from a read replica: a revocation it has not replayed yet is already in the cache (the revoker
+   * writes the entry), and the replica's lag is bounded far below the entry's TTL.
    */
   async warm(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const rows = await this.prisma.session.findMany({
-      where: { id: { in: ids } },
-      select: sessionStateSelect,
-    });
+    const rows = await this.replicas.read((db) =>
+      db.session.findMany({ where: { id: { in: ids } }, select: sessionStateSelect }),
+    );
     await Promise.all(
       rows.map((row) =>
         this.cache.getOrLoad(this.stateCache.spec(row.userId, row.id, () => Promise.resolve(row))),

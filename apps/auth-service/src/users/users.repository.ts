@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheDiagnostics, CacheService, EntrySpec, LoadSpec } from '@app/cache';
-import { isUniqueViolation, PrismaService } from '@app/database';
+import { isUniqueViolation, PrismaService, ReadReplicas } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
 import type { EventClient } from '../events/event-types';
 import { SecurityEvents } from '../events/security-events';
@@ -23,6 +23,7 @@ const credentialsSelect = { id: true, passwordHash: true, disabledAt: true } as 
 export class UsersRepository {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
     private readonly cache: CacheService,
     private readonly diagnostics: CacheDiagnostics,
     private readonly keys: RedisKeys,
@@ -127,9 +128,12 @@ export class UsersRepository {
    * index range scan, cheap on any table size, unlike ORDER BY random().
    */
   async randomIds(count: number): Promise<string[]> {
-    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
-      'SELECT id::text AS id FROM users WHERE id >= gen_random_uuid() ORDER BY id LIMIT $1',
-      count,
+    // Which users to sample may come from a replica; the check itself reads the primary.
+    const rows = await this.replicas.read((db) =>
+      db.$queryRawUnsafe<{ id: string }[]>(
+        'SELECT id::text AS id FROM users WHERE id >= gen_random_uuid() ORDER BY id LIMIT $1',
+        count,
+      ),
     );
     return rows.map((r) => r.id);
   }
@@ -140,7 +144,10 @@ export class UsersRepository {
    */
   async warm(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect });
+    // A replica may answer: a user write it has not replayed yet is already in the cache (write-through).
+    const rows = await this.replicas.read((db) =>
+      db.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect }),
+    );
     await Promise.all(
       rows.map((row) =>
         this.cache.getOrLoad({
