@@ -37,7 +37,7 @@ export interface EventClient {
 }
 
 /** Type-specific facts: ids, counts, names, hashes. Never a secret, a token or a password. */
-export type EventDetails = Record<string, string | number | boolean | null | string[]>;
+type EventDetails = Record<string, string | number | boolean | null | string[]>;
 
 export interface NewSecurityEvent {
   type: SecurityEventType;

@@ -5,7 +5,7 @@ import type { NewSecurityEvent, SecurityEventType, SecurityEventView } from './e
 
 type Db = PrismaService | Prisma.TransactionClient;
 
-export const eventViewSelect = {
+const eventViewSelect = {
   id: true,
   type: true,
   createdAt: true,
