@@ -7,12 +7,7 @@ import { CacheService } from '@app/cache';
 import { UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
 import { countQueries } from './support/query-count';
-import {
-  RedisClusterTopology,
-  RedisSentinelTopology,
-  startRedisCluster,
-  startRedisSentinel,
-} from './support/topologies';
+import { RedisClusterTopology, startRedisCluster } from './support/topologies';
 import { waitUntil } from './support/wait-until';
 
 jest.setTimeout(120_000);
@@ -144,104 +139,5 @@ describe('the service on a Redis Cluster (3 masters + 3 replicas, password), RED
     instances.push(await startInstance(env));
     expect(await acceptedAfterLogout(instances)).toEqual([]);
     expect(errors.filter((e) => /CROSSSLOT/.test(e))).toEqual([]);
-  });
-});
-
-describe('the service on Sentinel (1 master, 1 replica, 3 sentinels; TLS and an ACL user), REDIS_MODE=sentinel alone', () => {
-  let sentinel: RedisSentinelTopology;
-  const instances: Instance[] = [];
-
-  beforeAll(async () => {
-    sentinel = await startRedisSentinel({
-      tls: true,
-      auth: { username: 'auth-service', password: PASSWORD },
-    });
-    const env = {
-      REDIS_URL: undefined,
-      REDIS_MODE: 'sentinel',
-      REDIS_SENTINELS: sentinel.sentinelAddresses.map((s) => `${s.host}:${s.port}`).join(','),
-      REDIS_SENTINEL_NAME: sentinel.name,
-      REDIS_USERNAME: 'auth-service',
-      REDIS_PASSWORD: PASSWORD,
-      REDIS_TLS: 'true',
-      REDIS_TLS_CA: sentinel.security.tls!.ca.toString('utf8'), // started with tls: true
-    };
-    instances.push(...(await Promise.all([startInstance(env), startInstance(env)])));
-    instances.push(await startInstance(env));
-  });
-  afterAll(async () => {
-    await Promise.all(instances.map((i) => i.close()));
-    await sentinel?.stop();
-  });
-
-  it('connects over TLS with the ACL user: Redis up, /auth/me from the cache (0 database statements)', async () => {
-    const [a] = instances;
-    expect((await a!.http.get('/health/ready')).body.info.redis).toEqual({ status: 'up', configured: true });
-    const user = await UserFactory.register(a!.http);
-    for (const instance of instances) await me(instance, user.tokens.accessToken);
-    const counters = instances.map((instance) => countQueries(instance));
-    for (let i = 0; i < 10; i++)
-      for (const instance of instances)
-        expect((await me(instance, user.tokens.accessToken)).status).toBe(200);
-    counters.forEach((c) => c.stop());
-    expect(counters.map((c) => c.count)).toEqual([0, 0, 0]);
-  });
-
-  it('a forced failover under traffic: no 5xx, and sessions logged out just after it began stay refused everywhere', async () => {
-    const [a] = instances;
-    const user = await UserFactory.register(a!.http);
-    const keep = user.tokens.accessToken;
-    const doomed: string[] = [];
-    for (let i = 0; i < 6; i++)
-      doomed.push((await UserFactory.login(instances[i % 3]!.http, user)).accessToken);
-    for (const token of [keep, ...doomed]) for (const instance of instances) await me(instance, token);
-
-    // Traffic on every instance for the whole test.
-    const statuses: number[] = [];
-    let running = true;
-    const traffic = (async () => {
-      while (running) {
-        const answers = await Promise.all(instances.map((instance) => me(instance, keep)));
-        statuses.push(...answers.map((r) => r.status));
-      }
-    })();
-
-    const accepted: string[] = [];
-    try {
-      const failover = sentinel.forceFailover();
-      // Logged out right after the failover began: some of these writes land on the old master.
-      for (const [i, token] of doomed.entries()) {
-        const res = await instances[i % 3]!.http.post('/api/v1/auth/logout', undefined, { token });
-        expect(res.status).toBe(204);
-      }
-      await failover;
-      // The old master turns into a replica of the new one (a sentinel's INFO, every 10 s) and drops
-      // what only it had: for 15 s, every logged-out token is asked of every instance.
-      const until = Date.now() + 15_000;
-      while (Date.now() < until) {
-        for (const [i, token] of doomed.entries())
-          for (const [n, instance] of instances.entries())
-            if ((await me(instance, token)).status !== 401) accepted.push(`session ${i} on instance ${n}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    } finally {
-      running = false;
-      await traffic;
-    }
-    expect(accepted).toEqual([]);
-    expect(statuses.filter((s) => s >= 500)).toEqual([]);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
-
-    // Caching resumes on the new master: /auth/me without database statements again.
-    await waitUntil(
-      async () => {
-        for (const instance of instances) await me(instance, keep);
-        const counters = instances.map((instance) => countQueries(instance));
-        for (const instance of instances) await me(instance, keep);
-        counters.forEach((c) => c.stop());
-        return counters.reduce((sum, c) => sum + c.count, 0);
-      },
-      { what: 'cache hits on the new master', until: (n) => n === 0, timeoutMs: 20_000, intervalMs: 500 },
-    );
   });
 });
