@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, UseGuards } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
 import { ApiError } from '../common/api-error';
@@ -19,6 +19,7 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
+  @ApiOperation({ summary: "List the caller's active sessions" })
   @ApiOkResponse({ type: [SessionDto], description: 'Active sessions only' })
   list(@CurrentPrincipal() principal: Principal): Promise<SessionListItem[]> {
     return this.sessions.listActive(principal.userId, principal.sessionId);
@@ -26,6 +27,7 @@ export class SessionsController {
 
   // A malformed id cannot name one of the caller's sessions: same answer as an unknown one.
   @Delete(':id')
+  @ApiOperation({ summary: "Revoke one of the caller's sessions" })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'That session is revoked' })
   @ApiErrors('session_not_found')

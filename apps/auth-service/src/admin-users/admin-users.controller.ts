@@ -11,7 +11,7 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { Roles } from '../admin/roles.decorator';
 import { RolesGuard } from '../admin/roles.guard';
@@ -35,6 +35,7 @@ export class AdminUsersController {
   constructor(private readonly users: AdminUsersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Search users' })
   @ApiOkResponse({ type: AdminUserPageDto, description: 'Newest first' })
   @ApiErrors('validation_failed')
   list(@Query() query: ListUsersQueryDto): Promise<AdminUserPage> {
@@ -46,6 +47,7 @@ export class AdminUsersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A user, with admin details' })
   @ApiOkResponse({ type: AdminUserDto })
   @ApiErrors('user_not_found')
   get(@Param('id', userId()) id: string): Promise<AdminUser> {
@@ -53,6 +55,7 @@ export class AdminUsersController {
   }
 
   @Post(':id/disable')
+  @ApiOperation({ summary: 'Disable a user and revoke their sessions' })
   @HttpCode(204)
   @ApiNoContentResponse({
     description: 'Every session revoked at once; every way in answers 403 account_disabled',
@@ -63,6 +66,7 @@ export class AdminUsersController {
   }
 
   @Post(':id/enable')
+  @ApiOperation({ summary: 'Enable a user' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The account may sign in again' })
   @ApiErrors('user_not_found')
@@ -71,6 +75,7 @@ export class AdminUsersController {
   }
 
   @Put(':id/roles')
+  @ApiOperation({ summary: "Replace a user's roles" })
   @ApiOkResponse({
     type: AdminUserDto,
     description: 'Shown at once by /auth/me and introspection; removing a role revokes every session',
@@ -81,6 +86,7 @@ export class AdminUsersController {
   }
 
   @Get(':id/sessions')
+  @ApiOperation({ summary: "A user's sessions" })
   @ApiOkResponse({ type: [SessionDto], description: "The user's active sessions" })
   @ApiErrors('user_not_found')
   sessions(@Param('id', userId()) id: string): Promise<SessionListItem[]> {
@@ -88,6 +94,7 @@ export class AdminUsersController {
   }
 
   @Delete(':id/sessions')
+  @ApiOperation({ summary: 'Revoke every session of a user' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every session of the user revoked' })
   @ApiErrors('user_not_found')

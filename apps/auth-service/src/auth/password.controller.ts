@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
@@ -13,6 +13,7 @@ export class PasswordController {
   constructor(private readonly passwords: PasswordService) {}
 
   @Post('change')
+  @ApiOperation({ summary: "Change the caller's password" })
   @HttpCode(204)
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
@@ -23,6 +24,7 @@ export class PasswordController {
   }
 
   @Post('forgot')
+  @ApiOperation({ summary: 'Request a password-reset email' })
   @HttpCode(202)
   @RateLimit('forgot_ip', 'forgot_email')
   @ApiAcceptedResponse({ description: 'Always; a reset mail goes out only if the account exists' })
@@ -32,6 +34,7 @@ export class PasswordController {
   }
 
   @Post('reset')
+  @ApiOperation({ summary: 'Reset a password with an emailed token' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Reset; every session of the user revoked' })
   @ApiErrors('validation_failed', 'weak_password', 'invalid_reset_token')
