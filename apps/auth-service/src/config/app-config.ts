@@ -27,6 +27,8 @@ export interface AppConfig {
     host: string;
     corsOrigins: string[];
     cookieSecure: boolean;
+    /** Fastify's trustProxy: whose X-Forwarded-For gives the client IP (TRUST_PROXY). */
+    trustProxy: boolean | number | string[];
     appUrl: string;
     /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
     frontendUrl: string;
@@ -123,6 +125,7 @@ function toAppConfig(e: Env): AppConfig {
       host: e.HOST,
       corsOrigins: e.CORS_ORIGINS,
       cookieSecure: e.COOKIE_SECURE,
+      trustProxy: e.TRUST_PROXY,
       appUrl,
       frontendUrl: e.FRONTEND_URL?.replace(/\/+$/, '') ?? appUrl,
     },

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { bool, credentialList, decimal, int, list, url, isUrl } from './env-parsers';
+import { bool, credentialList, decimal, int, list, trustProxy, url, isUrl } from './env-parsers';
 import { allowedRedirects, oauthProviders } from './oauth-providers.config';
 import { rateLimitVariables } from './rate-limit.config';
 
@@ -78,6 +78,7 @@ const variables = z.object({
       message: 'must be a PEM private key (PKCS#8)',
     }),
   CORS_ORIGINS: list,
+  TRUST_PROXY: trustProxy,
   COOKIE_SECURE: bool(true),
   SMTP_URL: url(['smtp', 'smtps']),
   MAIL_FROM: z.string().default('Auth Service <no-reply@localhost>'),
@@ -86,7 +87,8 @@ const variables = z.object({
   OAUTH_ALLOWED_REDIRECTS: allowedRedirects,
   OAUTH_LINK_VERIFIED_EMAIL: bool(true),
   OAUTH_STATE_TTL: int(600, 60, 3600),
-  INTROSPECTION_CLIENTS: credentialList,
+  /** Secrets of at least 32 characters: introspection answers whether any token is live. */
+  INTROSPECTION_CLIENTS: credentialList(32),
   METRICS_TOKEN: z.string().optional(),
   ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
   ADMIN_PASSWORD: z.string().min(8, { message: 'must be at least 8 characters' }).max(128).optional(),
