@@ -130,6 +130,8 @@ describe('rate-limit configuration', () => {
       forgotEmail: { points: 3, durationSeconds: 3600 },
       resendIp: { points: 5, durationSeconds: 900 },
       introspectIp: { points: 20, durationSeconds: 60 },
+      oauthAuthorizeIp: { points: 30, durationSeconds: 300 },
+      passwordChangeFailures: { points: 5, durationSeconds: 900 },
     });
   });
 
