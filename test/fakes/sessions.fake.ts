@@ -11,13 +11,20 @@ import type {
 } from '../../apps/auth-service/src/sessions/sessions.repository';
 import { makeSession, SessionRow } from '../factories/session';
 
-type SessionWrites = 'create' | 'rotateRefreshToken' | 'getSessionIdByRotatedToken' | 'listActiveForUser';
+type SessionWrites =
+  | 'create'
+  | 'rotateRefreshToken'
+  | 'getSessionIdByRotatedToken'
+  | 'listActiveForUser'
+  | 'ownerOfRefreshToken';
 
 /** The sessions table and the rotated refresh-token hashes, in memory. */
 export class FakeSessionsRepository implements Pick<SessionsRepository, SessionWrites> {
   readonly rows = new Map<string, SessionRow>();
   /** Superseded refresh-token hash → its session, kept to detect reuse. */
   private readonly rotated = new Map<string, string>();
+  /** Users an operator disabled (the users table's disabled_at, as the owner lookup joins it). */
+  readonly disabledUsers = new Set<string>();
 
   add(row: SessionRow): SessionRow {
     this.rows.set(row.id, row);
@@ -49,6 +56,14 @@ export class FakeSessionsRepository implements Pick<SessionsRepository, SessionW
 
   getSessionIdByRotatedToken(tokenHash: string): Promise<string | null> {
     return Promise.resolve(this.rotated.get(tokenHash) ?? null);
+  }
+
+  ownerOfRefreshToken(tokenHash: string): Promise<{ userId: string; disabled: boolean } | null> {
+    const id =
+      this.rotated.get(tokenHash) ??
+      [...this.rows.values()].find((r) => r.refreshTokenHash === tokenHash)?.id;
+    const row = id ? this.rows.get(id) : undefined;
+    return Promise.resolve(row ? { userId: row.userId, disabled: this.disabledUsers.has(row.userId) } : null);
   }
 
   listActiveForUser(userId: string): Promise<SessionView[]> {

@@ -6,12 +6,19 @@ type UsersReads = 'getById' | 'getByEmail' | 'getCredentialsByEmail' | 'getCrede
 
 /** The users table in memory: public fields and the stored password hash, by id. */
 export class FakeUsersRepository implements Pick<UsersRepository, UsersReads> {
-  private readonly rows = new Map<string, { user: PublicUser; passwordHash: string | null }>();
+  private readonly rows = new Map<string, UserRow>();
 
   /** Puts `user` in, with the hash its password is stored as (null: no password, an OAuth-only account). */
   add(user: PublicUser, passwordHash: string | null = null): PublicUser {
-    this.rows.set(user.id, { user, passwordHash });
+    this.rows.set(user.id, { user, passwordHash, disabledAt: null });
     return user;
+  }
+
+  /** As an operator's disable leaves the row. */
+  disable(id: string): void {
+    const row = this.rows.get(id);
+    if (!row) throw new Error(`no user ${id}`);
+    row.disabledAt = new Date();
   }
 
   passwordHashOf(id: string): string | null | undefined {
@@ -61,8 +68,12 @@ export class FakeUsersRepository implements Pick<UsersRepository, UsersReads> {
   }
 }
 
-function credentials(
-  row: { user: PublicUser; passwordHash: string | null } | undefined,
-): UserCredentials | null {
-  return row ? { id: row.user.id, passwordHash: row.passwordHash } : null;
+interface UserRow {
+  user: PublicUser;
+  passwordHash: string | null;
+  disabledAt: Date | null;
+}
+
+function credentials(row: UserRow | undefined): UserCredentials | null {
+  return row ? { id: row.user.id, passwordHash: row.passwordHash, disabledAt: row.disabledAt } : null;
 }

@@ -6,6 +6,7 @@ import { DatabaseModule } from '@app/database';
 import { MetricsModule } from '@app/metrics';
 import { RedisModule } from '@app/redis';
 import { AdminModule } from './admin/admin.module';
+import { AdminUsersModule } from './admin-users/admin-users.module';
 import { AuthModule } from './auth/auth.module';
 import { AccountModule } from './account/account.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -93,6 +94,7 @@ export class AppModule {
         HealthModule,
         ObservabilityModule,
         AdminModule,
+        AdminUsersModule,
         RateLimitModule,
         RouteHooksModule,
       ],

@@ -5,6 +5,7 @@ import { CacheCounters, CacheEvents } from './cache-events';
 import { CacheEntityRegistry, RegisteredEntity } from './cache-entity.registry';
 import { CACHE_OPTIONS, CacheOptions } from './cache.options';
 import { CircuitBreaker } from './circuit-breaker';
+import { CacheInternalKeys } from './internal-keys';
 import { L1Store } from './l1-store';
 import { L2Store } from './l2-store';
 import { ABSENT } from './serialization';
@@ -51,7 +52,10 @@ export class CacheTiers {
       },
     );
     const client = options.enabled ? redis?.client : undefined;
-    if (client) this.l2 = new L2Store(client, this.breaker, options.redisTimeoutMs, this.events);
+    if (client) {
+      const keys = new CacheInternalKeys(options);
+      this.l2 = new L2Store(client, this.breaker, options.redisTimeoutMs, this.events, keys);
+    }
   }
 
   /** How to cache `entity` (refuses an unregistered one). */

@@ -288,6 +288,43 @@ describe('CacheService across instances (Redis)', () => {
     }
   });
 
+  it.each(['delete', 'write'] as const)(
+    'a fill on B that read the source before a %s on A does not store what it read afterwards',
+    async (change) => {
+      const key = a.key('user', `fill-race-${change}`);
+      let source = { version: 'old' };
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let loadStarted!: () => void;
+      const started = new Promise<void>((r) => (loadStarted = r));
+      // B misses, reads the source (old), and is held before it stores.
+      const slow = b.cache.getOrLoad({
+        entity: USER,
+        key,
+        load: async () => {
+          const read = source;
+          loadStarted();
+          await gate;
+          return read;
+        },
+      });
+      await started;
+      // A changes the source, then the cache: a delete (an email mapping) or a write-through, on
+      // ITS instance (B's own in-flight bookkeeping knows nothing of it).
+      source = { version: 'new' };
+      if (change === 'delete') await a.cache.delete([key]);
+      else await a.cache.set(USER, key, source);
+      release();
+      expect(await slow).toEqual({ version: 'old' });
+      // Nobody may be served the old value B read: the next read on either instance sees 'new'.
+      const loader = counter(() => source);
+      for (const instance of [a, b])
+        expect(await instance.cache.getOrLoad({ entity: USER, key, load: loader.load })).toEqual({
+          version: 'new',
+        });
+    },
+  );
+
   it('eventual entities: B serves its L1 copy, and drops it when A publishes a write', async () => {
     const key = a.key('oauth', 'github:42');
     const loader = counter(() => ({ userId: 'old' }));
@@ -396,6 +433,43 @@ describe('CacheService strict L1 with acknowledged invalidation (Redis)', () => 
     // Concurrent with the write: either answer is right for this read; what matters is the next one.
     expect([false, true]).toContain(((await slowRead) as { revoked?: boolean } | null)?.revoked);
     expect(await read(b, key)).toEqual({ revoked: true });
+  });
+});
+
+describe('CacheService strict L1 when the writer cannot tell who received an invalidation (Redis)', () => {
+  const TRUST_MS = 1_000;
+  let a: Harness;
+  let b: Harness;
+  beforeEach(async () => {
+    // A short Redis timeout, so that A's calls time out well within B's trust window.
+    const opts = options({ strictL1: { trustMs: TRUST_MS }, redisTimeoutMs: 100 });
+    [a, b] = await Promise.all([makeCache('redis', opts), makeCache('redis', { ...opts })]);
+    await waitUntil(() => [a, b].map((h) => h.cache.strictL1Trusted), {
+      what: 'both caches trusting strict entries in L1',
+      until: (trusted) => trusted.every(Boolean),
+      ...SOON,
+    });
+  });
+  afterEach(async () => {
+    if (b.subscriber?.stream.isPaused()) b.subscriber.stream.resume();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a PUBLISH whose reply comes too late: A's write returns only once B can no longer serve its L1 copy", async () => {
+    const key = a.key('session', 'late-publish');
+    await a.cache.set(SESSION, key, { revoked: false });
+    expect(await b.cache.getOrLoad({ entity: SESSION, key, load: async () => null })).toEqual({
+      revoked: false,
+    });
+    // B is slow to read its channel; A's commands run but their replies arrive after A's timeout.
+    b.subscriber!.stream.pause();
+    a.chaos!.slowMs = 150;
+    a.chaos!.mode = 'slow';
+    await a.cache.set(SESSION, key, { revoked: true });
+    a.chaos!.mode = 'ok';
+    expect(await b.cache.getOrLoad({ entity: SESSION, key, load: async () => null })).toEqual({
+      revoked: true,
+    });
   });
 });
 

@@ -172,29 +172,68 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     });
   }
 
-  /** Write-through: the fresh value replaces the entry, then every instance drops its L1 copy. */
+  /**
+   * Write-through: the fresh value replaces the entry, then every instance drops its L1 copy.
+   * Answers false when Redis could not be written (the key is kept for replay), else true.
+   */
   async set<T>(
     entityHandle: CacheEntity<T>,
     key: string,
     value: T | null,
     options: WriteOptions = {},
-  ): Promise<void> {
-    if (!this.options.enabled) return;
+  ): Promise<boolean> {
+    if (!this.options.enabled) return true;
     const entity = this.tiers.entity(entityHandle);
     this.bus?.bump();
     this.markFillsStale([key]);
     const text = encodeEntry(value);
     const ttlMs = this.ttlMs(entity, value === null, options.ttlSeconds);
     const l2 = this.tiers.l2;
+    let written = true;
     if (l2) {
       const tags = options.tags?.map((t) => this.keys.tagSet(t));
-      if (!(await l2.set(key, this.tiers.toL2(entity, text), ttlMs, { tags }))) this.missed.remember([key]);
+      written = await l2.set(key, this.tiers.toL2(entity, text), ttlMs, tags);
+      if (!written) this.missed.remember([key]);
     }
     if (this.l1Usable(entity))
       this.tiers.l1.set(key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));
     else this.tiers.l1.delete([key]);
     this.trackLocalTags(key, options.tags);
     await this.bus?.publish([key]);
+    return written;
+  }
+
+  /**
+   * Drops this instance's L1 copies only (no Redis call, no message): for a process that learnt of
+   * a change some other way than the invalidation channel (e.g. a log in the database).
+   */
+  forgetLocally(keys: string[]): void {
+    if (keys.length === 0) return;
+    this.bus?.bump();
+    this.markFillsStale(keys);
+    this.tiers.l1.delete(keys);
+  }
+
+  /**
+   * Makes sure Redis does not hold an outdated entry: reads it and, when it holds a value that
+   * `isCurrent` rejects, writes `value` in its place (write-through, as `set`). True when Redis now
+   * holds nothing or a current value (or there is no Redis); false when Redis could not be read or
+   * written, so the caller can try again later.
+   */
+  async correct<T>(
+    entityHandle: CacheEntity<T>,
+    key: string,
+    value: T,
+    isCurrent: (cached: T | null) => boolean,
+  ): Promise<boolean> {
+    const l2 = this.tiers.l2;
+    if (!this.options.enabled || !l2) return true;
+    // Not now: a call would only add to the errors counted and keep the circuit from closing.
+    if (!l2.ready || this.tiers.breaker.state !== 'closed') return false;
+    const text = this.tiers.fromL2(this.tiers.entity(entityHandle), await l2.get(key));
+    if (text === undefined) return false;
+    if (text === null || isCurrent(decodeEntry<T>(text))) return true;
+    return this.set(entityHandle, key, value);
   }
 
   /** Removes entries everywhere (Redis, this L1, every other instance's L1). */
@@ -287,10 +326,16 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     return this.flights.run(spec.key, async () => {
       const epoch = this.epoch;
       const l2 = this.tiers.l2;
-      // A miss read just before another fill finished would load again: look once more first.
+      // A miss read just before another fill finished would load again: look once more first,
+      // and take the entry's version ticket, which the store below checks (entry-scripts.ts).
+      let readTicket: string | null = null;
+      let ticketKnown = !l2;
       if (l2) {
-        const text = this.tiers.fromL2(entity, await l2.get(spec.key));
+        const read = await l2.getWithTicket(spec.key);
+        const text = this.tiers.fromL2(entity, read?.value);
         if (typeof text === 'string') return this.l2Hit(entity, spec, text, epoch);
+        ticketKnown = read !== undefined;
+        readTicket = read?.ticket ?? null;
       }
       const fill = { stale: false };
       this.fills.set(spec.key, fill);
@@ -299,12 +344,10 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
         this.tiers.events.emit('load', { entity: entity.name });
         const text = encodeEntry(value);
         const ttlMs = this.ttlMs(entity, value === null, spec.ttlSeconds);
-        if (l2 && !fill.stale) {
-          // NX: a write that happened while we were loading must win over this older read.
-          await l2.set(spec.key, this.tiers.toL2(entity, text), ttlMs, {
-            onlyIfAbsent: true,
-            tags: spec.tags?.map((t) => this.keys.tagSet(t)),
-          });
+        // Without the ticket (Redis failed just now) nothing is stored: it could not be checked.
+        if (l2 && ticketKnown && !fill.stale) {
+          const tags = spec.tags?.map((t) => this.keys.tagSet(t));
+          await l2.fill(spec.key, this.tiers.toL2(entity, text), ttlMs, readTicket, tags);
         }
         if (!fill.stale && this.epoch === epoch && this.l1Usable(entity)) {
           this.tiers.l1.set(spec.key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));

@@ -12,4 +12,9 @@ describe('CacheInternalKeys', () => {
   it('hash-tags a tag set with its tag, so entries tagged alike can share its Redis Cluster slot', () => {
     expect(keys.tagSet('user:u1')).toBe('auth:v2:tag:{user:u1}');
   });
+
+  it("keeps an entry's version key in the entry's Redis Cluster slot: the entry's hash tag, or the whole key as one", () => {
+    expect(keys.version('auth:v2:{user:u1}:session:s1')).toBe('auth:v2:ver:auth:v2:{user:u1}:session:s1');
+    expect(keys.version('auth:v2:email:ab12')).toBe('auth:v2:ver:{auth:v2:email:ab12}');
+  });
 });

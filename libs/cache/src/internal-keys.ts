@@ -23,6 +23,19 @@ export class CacheInternalKeys {
     return `${this.root}:tag:{${tag}}`;
   }
 
+  /**
+   * The key holding the version ticket of the entry `key` (see entry-scripts.ts), in the entry's
+   * hash slot: an entry key with a hash tag lends it (the first `{…}` of the version key is the
+   * entry's), an entry key without one becomes the version key's tag (a key without a tag hashes
+   * whole, so `{key}` hashes like `key`). So an entry key carries a hash tag or no brace at all.
+   */
+  version(key: string): string {
+    const open = key.indexOf('{');
+    const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+    const tagged = close > open + 1;
+    return tagged ? `${this.root}:ver:${key}` : `${this.root}:ver:{${key}}`;
+  }
+
   /** A Redis set buffering small writes before they are flushed in batches (write-behind). */
   writeBehindSet(name: string): string {
     return `${this.root}:wb:${name}`;

@@ -129,8 +129,12 @@ export class InvalidationBus {
     this.pending.set(seq, entry);
     const timer = setTimeout(settle, this.strict.trustMs);
     try {
-      const receivers = await this.publisher.publish(this.channel, JSON.stringify(message));
-      if (receivers === undefined) return;
+      const text = JSON.stringify(message);
+      const receivers = await this.publisher.publish(this.channel, text);
+      if (receivers === undefined) {
+        await this.unacknowledged(text);
+        return;
+      }
       this.events.emit('invalidation', { direction: 'sent', keys: keys.length });
       entry.expected = receivers;
       if (entry.received >= receivers) return;
@@ -139,6 +143,23 @@ export class InvalidationBus {
       clearTimeout(timer);
       this.pending.delete(seq);
     }
+  }
+
+  /**
+   * The PUBLISH of an invalidation failed: it may have gone out (a reply that came too late) or not
+   * (an error), and how many received it is unknown. Returning now would let an instance that has
+   * not processed it yet serve its L1 copy after the write returned. So it is sent once more (past
+   * an open circuit) and the writer waits out `trustMs`: by then every instance that received
+   * either copy has dropped the keys or stopped trusting its L1 (see the class comment). Were both
+   * lost, this channel cannot do more: revoked sessions are then refused through the database's
+   * revocation log.
+   */
+  private async unacknowledged(text: string): Promise<void> {
+    const trustMs = this.strict?.trustMs ?? 0;
+    await Promise.all([
+      this.publisher.publish(this.channel, text, { bypassBreaker: true }),
+      new Promise((resolve) => setTimeout(resolve, trustMs)),
+    ]);
   }
 
   /** Stops the heartbeat and releases writers still waiting. */

@@ -1,6 +1,18 @@
 import type { RedisClient } from '@app/redis';
+import { randomBytes } from 'node:crypto';
 import { CacheEvents } from './cache-events';
 import { CircuitBreaker } from './circuit-breaker';
+import { entryScripts, EntryScripts } from './entry-scripts';
+import { CacheInternalKeys } from './internal-keys';
+
+/**
+ * How long an entry's version ticket outlives its last write: longer than any fill takes (a fill
+ * is one database read, bounded by the statement timeout), so a fill that started before the
+ * write always finds the ticket changed.
+ */
+const VERSION_TTL_MS = 10 * 60_000;
+
+const ticket = () => randomBytes(9).toString('base64url');
 
 /** Thrown inside the store when a Redis call takes longer than its budget. */
 class RedisTimeoutError extends Error {}
@@ -11,12 +23,22 @@ class RedisTimeoutError extends Error {}
  * back to the database.
  */
 export class L2Store {
+  private readonly scripts: EntryScripts;
+
   constructor(
     private readonly client: RedisClient,
     private readonly breaker: CircuitBreaker,
     private readonly timeoutMs: number,
     private readonly events: CacheEvents,
-  ) {}
+    private readonly keys: CacheInternalKeys,
+  ) {
+    this.scripts = entryScripts(client);
+  }
+
+  /** Connected (calls may still fail or be refused by the circuit breaker). */
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
 
   get(key: string): Promise<string | null | undefined> {
     return this.call('get', () => this.client.get(key));
@@ -26,47 +48,82 @@ export class L2Store {
     return this.call('mget', () => this.client.mget(...keys));
   }
 
-  /** `onlyIfAbsent` (SET NX) for fills, so a slow fill never overwrites a newer write. */
-  async set(
-    key: string,
-    value: string,
-    ttlMs: number,
-    options: { onlyIfAbsent?: boolean; tags?: string[] } = {},
-  ): Promise<boolean> {
+  /**
+   * Write-through: replaces the entry and stamps a new version ticket, so that a fill which read
+   * the database before this write cannot store what it read (see entry-scripts.ts).
+   */
+  async set(key: string, value: string, ttlMs: number, tags: string[] = []): Promise<boolean> {
     const ttl = Math.max(1, Math.round(ttlMs));
-    const tags = options.tags ?? [];
     const result = await this.call('set', async () => {
-      if (tags.length === 0) {
-        return options.onlyIfAbsent
-          ? this.client.set(key, value, 'PX', ttl, 'NX')
-          : this.client.set(key, value, 'PX', ttl);
-      }
-      const multi = this.client.multi();
-      if (options.onlyIfAbsent) multi.set(key, value, 'PX', ttl, 'NX');
-      else multi.set(key, value, 'PX', ttl);
-      for (const tagSet of tags) {
-        multi.sadd(tagSet, key);
-        // The tag set lives as long as its longest-lived member could.
-        multi.pexpire(tagSet, ttl, 'GT');
-        multi.pexpire(tagSet, ttl, 'NX');
-      }
-      return multi.exec();
+      await this.addToTags(tags, key, ttl);
+      return this.scripts.cacheEntryWrite(key, this.keys.version(key), value, ttl, ticket(), VERSION_TTL_MS);
     });
     return result !== undefined;
   }
 
-  /** `bypassBreaker`: a last attempt (at shutdown) that must not be skipped because the circuit is open. */
+  /**
+   * A fill's store: only when no entry exists and the entry's version ticket is still `readTicket`,
+   * the one read before loading (null: there was none). False when not stored or Redis failed.
+   */
+  async fill(
+    key: string,
+    value: string,
+    ttlMs: number,
+    readTicket: string | null,
+    tags: string[] = [],
+  ): Promise<boolean> {
+    const ttl = Math.max(1, Math.round(ttlMs));
+    const stored = await this.call('set', async () => {
+      await this.addToTags(tags, key, ttl);
+      return this.scripts.cacheEntryFill(key, this.keys.version(key), value, ttl, readTicket ?? '');
+    });
+    return stored === 1;
+  }
+
+  /** The entry and its version ticket, in one round trip (they share a slot); undefined when Redis failed. */
+  async getWithTicket(key: string): Promise<{ value: string | null; ticket: string | null } | undefined> {
+    const result = await this.call('get', () => this.client.mget(key, this.keys.version(key)));
+    return result && { value: result[0] ?? null, ticket: result[1] ?? null };
+  }
+
+  /**
+   * Deletes entries and stamps their version tickets. One script per key, each in its key's own
+   * slot: keys of different slots never meet in one command (a Redis Cluster refuses that), and
+   * the client pipelines the scripts into one write. `bypassBreaker`: a last attempt (at
+   * shutdown) that must not be skipped because the circuit is open.
+   */
   async del(keys: string[], options: { bypassBreaker?: boolean } = {}): Promise<boolean> {
     if (keys.length === 0) return true;
-    return (await this.call('del', () => this.client.del(...keys), options.bypassBreaker)) !== undefined;
+    const run = () =>
+      Promise.all(
+        keys.map((key) =>
+          this.scripts.cacheEntryDelete(key, this.keys.version(key), ticket(), VERSION_TTL_MS),
+        ),
+      );
+    return (await this.call('del', run, options.bypassBreaker)) !== undefined;
   }
 
   /** Deletes every key carrying the tag and the tag set itself; the keys deleted, or undefined. */
   async invalidateTag(tagSet: string): Promise<string[] | undefined> {
     const members = await this.call('smembers', () => this.client.smembers(tagSet));
     if (members === undefined) return undefined;
-    const deleted = await this.call('del', () => this.client.del(...members, tagSet));
-    return deleted === undefined ? undefined : members;
+    if (!(await this.del(members))) return undefined;
+    return (await this.call('del', () => this.client.del(tagSet))) === undefined ? undefined : members;
+  }
+
+  /** Records `key` in each tag set (one transaction per set: a set is one key, so one slot). */
+  private async addToTags(tagSets: string[], key: string, ttl: number): Promise<void> {
+    await Promise.all(
+      tagSets.map((tagSet) =>
+        this.client
+          .multi()
+          .sadd(tagSet, key)
+          // The tag set lives as long as its longest-lived member could.
+          .pexpire(tagSet, ttl, 'GT')
+          .pexpire(tagSet, ttl, 'NX')
+          .exec(),
+      ),
+    );
   }
 
   /** SADD without waiting, timing or events: for cheap fire-and-forget bookkeeping. False when Redis is unusable. */
@@ -102,8 +159,12 @@ export class L2Store {
   }
 
   /** How many subscribers received the message; undefined when Redis failed. */
-  publish(channel: string, message: string): Promise<number | undefined> {
-    return this.call('publish', () => this.client.publish(channel, message));
+  publish(
+    channel: string,
+    message: string,
+    options: { bypassBreaker?: boolean } = {},
+  ): Promise<number | undefined> {
+    return this.call('publish', () => this.client.publish(channel, message), options.bypassBreaker);
   }
 
   private async call<T>(

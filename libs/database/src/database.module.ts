@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DatabaseConnection } from './database-connection';
 import { DATABASE_OPTIONS, DatabaseOptions } from './database.options';
 import { PrismaService } from './prisma.service';
+import { ReadReplicas } from './read-replicas';
 
 @Global()
 @Module({})
@@ -26,8 +27,9 @@ export class DatabaseModule {
           useFactory: async (opts: DatabaseOptions) =>
             PrismaService.create(await DatabaseConnection.open(opts), opts.poolSize),
         },
+        ReadReplicas,
       ],
-      exports: [PrismaService],
+      exports: [PrismaService, ReadReplicas],
     };
   }
 }

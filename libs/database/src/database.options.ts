@@ -6,6 +6,10 @@ export interface DatabaseOptions {
   migrateOnStart: boolean;
   migrationsDir: string;
   poolSize: number;
+  /** Streaming replicas for reads that may lag (ReadReplicas); none: every read goes to the primary. */
+  replicaUrls?: string[];
+  /** A replica further behind than this (ms of replay lag) is skipped until it catches up. */
+  replicaMaxLagMs?: number;
 }
 
 export const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');

@@ -23,7 +23,9 @@ export class EmbeddedPostgres {
     // Loaded lazily: the WASM build is only paid for when no DATABASE_URL is set.
     const { PGlite } = await import('@electric-sql/pglite');
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    const db = await PGlite.create(dir);
+    // pg_trgm backs the admin user search's indexes (a migration creates the extension).
+    const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+    const db = await PGlite.create(dir, { extensions: { pg_trgm } });
     const port = await freePort();
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 16 });
     await server.start();

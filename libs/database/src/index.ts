@@ -1,6 +1,7 @@
 export * from './database.module';
 export * from './database.options';
 export * from './prisma.service';
+export * from './read-replicas';
 export * from './database-connection';
 export * from './migrations-runner';
 export * from './embedded-postgres';

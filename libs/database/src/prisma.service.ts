@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { DatabaseConnection } from './database-connection';
 import { PrismaClient } from './generated/prisma/client';
 import { QueryCounter } from './query-counter';
@@ -38,6 +38,23 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       keepAlive: true,
     });
     return new PrismaService(connection, pool);
+  }
+
+  /** Whether this is the embedded PGlite (one process only). */
+  get embedded(): boolean {
+    return this.connection.isEmbedded;
+  }
+
+  /**
+   * A connection of its own, outside the pool, for work that holds one (LISTEN); the caller
+   * connects and ends it.
+   */
+  dedicatedClient(): Client {
+    return new Client({
+      connectionString: this.connection.url,
+      connectionTimeoutMillis: 3_000,
+      keepAlive: true,
+    });
   }
 
   /** True when PostgreSQL answers a trivial query within `timeoutMs`. */

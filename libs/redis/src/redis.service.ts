@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createRedisClient, RedisClient } from './redis-client';
-import { REDIS_OPTIONS, RedisOptions } from './redis.options';
+import { REDIS_OPTIONS, redisConfigured, RedisOptions } from './redis.options';
 
 const BOOT_CONNECT_WAIT_MS = 1_000;
 
@@ -12,8 +12,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private lastErrorLog = 0;
 
   constructor(@Inject(REDIS_OPTIONS) options: RedisOptions) {
-    if (!options.url) return;
-    this.client = createRedisClient({ ...options, url: options.url });
+    if (!redisConfigured(options)) return;
+    this.client = createRedisClient(options);
     this.client.on('error', (error: Error) => {
       // One line per burst, not one per reconnect attempt.
       if (Date.now() - this.lastErrorLog > 10_000) {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RevokedSessions } from '../sessions/revoked-sessions';
 import { SessionsRepository, SessionState } from '../sessions/sessions.repository';
 import { AccessTokenClaims, AccessTokenService } from '../tokens/access-token.service';
 import { PublicUser } from '../users/public-user';
@@ -15,6 +16,7 @@ export class AccessTokenValidator {
   constructor(
     private readonly tokens: AccessTokenService,
     private readonly sessions: SessionsRepository,
+    private readonly revoked: RevokedSessions,
   ) {}
 
   /**
@@ -26,7 +28,7 @@ export class AccessTokenValidator {
     const claims = this.tokens.verifiedBefore(token);
     if (!claims) return undefined;
     const found = this.sessions.peekStateAndUser(claims.sid, claims.sub);
-    return found && isActive(found[0], claims) ? { claims, user: found[1] } : undefined;
+    return found && this.isActive(found[0], claims) ? { claims, user: found[1] } : undefined;
   }
 
   async validate(token: string, options: { withUser?: boolean } = {}): Promise<ValidatedToken | undefined> {
@@ -34,18 +36,24 @@ export class AccessTokenValidator {
     if (!claims) return undefined;
     if (options.withUser) {
       const [session, user] = await this.sessions.getStateAndUser(claims.sid, claims.sub);
-      return isActive(session, claims) && user ? { claims, user } : undefined;
+      return this.isActive(session, claims) && user ? { claims, user } : undefined;
     }
     const session = await this.sessions.getState(claims.sid, claims.sub);
-    return isActive(session, claims) ? { claims } : undefined;
+    return this.isActive(session, claims) ? { claims } : undefined;
   }
-}
 
-function isActive(session: SessionState | null, claims: AccessTokenClaims): boolean {
-  return (
-    session !== null &&
-    session.userId === claims.sub &&
-    session.revokedAt === null &&
-    session.expiresAt.getTime() > Date.now()
-  );
+  /**
+   * The cached state says active, and this instance has not heard of the session's revocation:
+   * a cache entry the revoking instance could not rewrite (its Redis link down) must not win.
+   */
+  private isActive(session: SessionState | null, claims: AccessTokenClaims): boolean {
+    const now = Date.now();
+    return (
+      session !== null &&
+      session.userId === claims.sub &&
+      session.revokedAt === null &&
+      session.expiresAt.getTime() > now &&
+      !this.revoked.has(claims.sid, now)
+    );
+  }
 }

@@ -1,23 +1,14 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, UseGuards } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
 import { ApiError } from '../common/api-error';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { SessionDto } from '../sessions/session.dto';
 import { SessionListItem, SessionsService } from '../sessions/sessions.service';
 
 function notFound(): ApiError {
   return new ApiError('session_not_found', 'No such session');
-}
-
-class SessionDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
-  @ApiProperty({ type: String, format: 'date-time' }) lastSeenAt!: Date;
-  @ApiProperty({ type: String, format: 'date-time' }) expiresAt!: Date;
-  @ApiProperty({ type: String, nullable: true }) userAgent!: string | null;
-  @ApiProperty({ type: String, nullable: true }) ip!: string | null;
-  @ApiProperty({ description: 'The session of the token making this request' }) current!: boolean;
 }
 
 @ApiTags('sessions')

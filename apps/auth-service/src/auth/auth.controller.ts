@@ -44,7 +44,7 @@ export class AuthController {
   @RateLimit('login_ip', 'login_lockout')
   @OnRouteSend(AuthMetrics, (metrics) => metrics.countLogin)
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiErrors('validation_failed', 'invalid_credentials', 'too_many_requests')
+  @ApiErrors('validation_failed', 'invalid_credentials', 'account_disabled', 'too_many_requests')
   async login(
     @Body() body: LoginDto,
     @Req() req: FastifyRequest,
@@ -61,7 +61,7 @@ export class AuthController {
     type: TokenResponseDto,
     description: 'A NEW refresh token; the presented one stops working',
   })
-  @ApiErrors('invalid_refresh_token', 'refresh_token_reused', 'forbidden')
+  @ApiErrors('invalid_refresh_token', 'refresh_token_reused', 'account_disabled', 'forbidden')
   async refresh(
     @Body() body: RefreshDto,
     @Req() req: FastifyRequest,

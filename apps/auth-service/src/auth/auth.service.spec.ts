@@ -65,6 +65,18 @@ describe('AuthService', () => {
       expect(hasher.verifications).toEqual([null]);
     });
 
+    it('answers account_disabled for a disabled account, only once the password is right', async () => {
+      const ada = users.add(makeUser(), FakePasswordHasher.hashOf(PASSWORD));
+      users.disable(ada.id);
+      expect(await refusal(auth.login({ email: ada.email, password: 'not the password' }, client))).toEqual(
+        expect.objectContaining({ code: 'invalid_credentials' }),
+      );
+      expect(await refusal(auth.login({ email: ada.email, password: PASSWORD }, client))).toEqual(
+        expect.objectContaining({ code: 'account_disabled', status: 403 }),
+      );
+      expect(sessions.started).toEqual([]);
+    });
+
     it('starts a session for the right password', async () => {
       const ada = users.add(makeUser(), FakePasswordHasher.hashOf(PASSWORD));
       const tokens = await auth.login({ email: ada.email, password: PASSWORD }, client);

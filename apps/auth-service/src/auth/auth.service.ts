@@ -5,6 +5,7 @@ import { PasswordHasher } from '../crypto/password-hasher';
 import { PasswordPolicy } from '../crypto/password-policy';
 import { ClientInfo, SessionsService, TokenResponse } from '../sessions/sessions.service';
 import { UsersRepository } from '../users/users.repository';
+import { assertMaySignIn } from '../users/sign-in-policy';
 import { EmailVerificationService } from './email-verification.service';
 
 /** Register, login, refresh, logout: the flows that start and end sessions. */
@@ -36,7 +37,10 @@ export class AuthService {
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenResponse> {
     const credentials = await this.users.getCredentialsByEmail(input.email);
     const ok = await this.hasher.verify(credentials?.passwordHash, input.password);
-    const user = ok && credentials ? await this.users.getById(credentials.id) : null;
+    if (!ok || !credentials) throw new ApiError('invalid_credentials', 'Invalid email or password');
+    // Only after the password: a disabled account is not revealed to someone who does not know it.
+    assertMaySignIn(credentials);
+    const user = await this.users.getById(credentials.id);
     if (!user) throw new ApiError('invalid_credentials', 'Invalid email or password');
     return this.sessions.start(user, client);
   }

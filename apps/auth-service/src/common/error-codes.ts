@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   email_taken: HttpStatus.CONFLICT,
   /** Wrong email or password; deliberately the same for both. */
   invalid_credentials: HttpStatus.UNAUTHORIZED,
+  /** An operator disabled the account: no way in (password, refresh, second factor, passkey, OAuth). */
+  account_disabled: HttpStatus.FORBIDDEN,
   /** The bearer access token is missing, malformed, expired, badly signed or revoked. */
   invalid_token: HttpStatus.UNAUTHORIZED,
   /** The refresh token is unknown, expired or belongs to a revoked session. */
@@ -48,6 +50,8 @@ export const ERROR_CODES = {
   unauthorized: HttpStatus.UNAUTHORIZED,
   /** Authenticated, but the role does not allow it. */
   forbidden: HttpStatus.FORBIDDEN,
+  /** Admin: no user with this id. */
+  user_not_found: HttpStatus.NOT_FOUND,
   /** No route or resource at this path. */
   not_found: HttpStatus.NOT_FOUND,
   /** The method is not allowed here. */

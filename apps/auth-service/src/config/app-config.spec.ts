@@ -19,6 +19,48 @@ describe('loadConfig', () => {
     expect(config.http.cookieSecure).toBe(true);
   });
 
+  it('takes a Redis Cluster or Sentinel from the mode and its nodes alone, with credentials and TLS', () => {
+    const cluster = loadConfig({
+      REDIS_MODE: 'cluster',
+      REDIS_NODES: 'r1:6379, r2:6379',
+      REDIS_USERNAME: 'svc',
+      REDIS_PASSWORD: 'secret',
+      REDIS_TLS: 'true',
+    });
+    expect(cluster.redis).toMatchObject({
+      url: undefined,
+      mode: 'cluster',
+      nodes: ['r1:6379', 'r2:6379'],
+      username: 'svc',
+      password: 'secret',
+      tls: true,
+    });
+    expect(loadConfig({ REDIS_MODE: 'sentinel', REDIS_SENTINELS: 's1:26379' }).redis).toMatchObject({
+      mode: 'sentinel',
+      sentinels: ['s1:26379'],
+      sentinelName: 'mymaster',
+      tls: false,
+    });
+    expect(() => loadConfig({ REDIS_MODE: 'cluster' })).toThrow(/REDIS_NODES is required/);
+    expect(() => loadConfig({ REDIS_TLS_CA: 'not a certificate' })).toThrow(/REDIS_TLS_CA must be a PEM/);
+  });
+
+  it('takes read replicas only beside a DATABASE_URL, each a PostgreSQL URL', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://auth@primary/auth',
+      DATABASE_REPLICA_URLS: 'postgresql://auth@r1/auth, postgres://auth@r2/auth',
+    });
+    expect(config.database.replicaUrls).toEqual(['postgresql://auth@r1/auth', 'postgres://auth@r2/auth']);
+    expect(config.database.replicaMaxLagMs).toBe(1000);
+    expect(loadConfig({}).database.replicaUrls).toEqual([]);
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'postgresql://auth@r1/auth' })).toThrow(
+      /DATABASE_REPLICA_URLS needs DATABASE_URL/,
+    );
+    expect(() =>
+      loadConfig({ DATABASE_URL: 'postgresql://p/auth', DATABASE_REPLICA_URLS: 'mysql://r1/auth' }),
+    ).toThrow(/DATABASE_REPLICA_URLS must be a comma list of PostgreSQL URLs/);
+  });
+
   it('parses lists, booleans and the introspection clients', () => {
     const config = loadConfig({
       CORS_ORIGINS: 'https://a.example, https://b.example',

@@ -31,13 +31,25 @@ export interface AppConfig {
     /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
     frontendUrl: string;
   };
-  database: { url?: string; poolSize: number; dataDir: string; migrateOnStart: boolean };
+  database: {
+    url?: string;
+    poolSize: number;
+    dataDir: string;
+    migrateOnStart: boolean;
+    /** Read replicas for reads that may lag (lists, warming, sampling); never for validity checks. */
+    replicaUrls: string[];
+    replicaMaxLagMs: number;
+  };
   redis: {
     url?: string;
     mode: Env['REDIS_MODE'];
     nodes: string[];
     sentinels: string[];
     sentinelName: string;
+    username?: string;
+    password?: string;
+    tls: boolean;
+    tlsCa?: string;
   };
   cache: {
     enabled: boolean;
@@ -117,6 +129,8 @@ function toAppConfig(e: Env): AppConfig {
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
+      replicaUrls: e.DATABASE_REPLICA_URLS,
+      replicaMaxLagMs: e.DATABASE_REPLICA_MAX_LAG_MS,
       dataDir: e.DATA_DIR,
       migrateOnStart: e.DB_MIGRATE_ON_START,
     },
@@ -126,6 +140,10 @@ function toAppConfig(e: Env): AppConfig {
       nodes: e.REDIS_NODES,
       sentinels: e.REDIS_SENTINELS,
       sentinelName: e.REDIS_SENTINEL_NAME,
+      username: e.REDIS_USERNAME,
+      password: e.REDIS_PASSWORD,
+      tls: e.REDIS_TLS,
+      tlsCa: e.REDIS_TLS_CA,
     },
     cache: {
       enabled: e.CACHE_ENABLED,

@@ -17,6 +17,10 @@ const variables = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: url(['postgres', 'postgresql']),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATABASE_REPLICA_URLS: list.refine((urls) => urls.every((u) => isUrl(u, ['postgres', 'postgresql'])), {
+    message: 'must be a comma list of PostgreSQL URLs',
+  }),
+  DATABASE_REPLICA_MAX_LAG_MS: int(1_000, 0, 600_000),
   DATA_DIR: z.string().min(1).default('.data'),
   DB_MIGRATE_ON_START: bool(true),
   REDIS_URL: url(['redis', 'rediss']),
@@ -24,6 +28,15 @@ const variables = z.object({
   REDIS_NODES: list,
   REDIS_SENTINELS: list,
   REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: bool(false),
+  REDIS_TLS_CA: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.includes('-----BEGIN CERTIFICATE-----'), {
+      message: 'must be a PEM certificate',
+    }),
   CACHE_ENABLED: bool(true),
   CACHE_TTL_USER: int(900, 1, 86_400 * 30),
   CACHE_TTL_SESSION: int(300, 1, 86_400),
@@ -96,6 +109,9 @@ export const envSchema = z.preprocess(
     (e, ctx) => {
       const problem = (variable: string, message: string) =>
         ctx.addIssue({ code: 'custom', path: [variable], message });
+      if (e.DATABASE_REPLICA_URLS?.length && !e.DATABASE_URL) {
+        problem('DATABASE_REPLICA_URLS', 'needs DATABASE_URL (the embedded database has no replicas)');
+      }
       if (e.REDIS_MODE === 'cluster' && !e.REDIS_NODES?.length) {
         problem('REDIS_NODES', 'is required when REDIS_MODE=cluster');
       }

@@ -13,7 +13,10 @@ export class RedisHealthIndicator {
   async check(): Promise<HealthIndicatorResult<'redis'>> {
     const session = this.indicators.check('redis');
     if (!this.redis.configured)
-      return session.up({ configured: false, message: 'REDIS_URL not set: in-process cache only' });
+      return session.up({
+        configured: false,
+        message: 'no Redis configured (REDIS_URL, or REDIS_MODE with its nodes): in-process cache only',
+      });
     return (await this.redis.ping(1_000))
       ? session.up({ configured: true })
       : session.down({ configured: true, optional: true });

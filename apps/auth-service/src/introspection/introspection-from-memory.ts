@@ -5,6 +5,7 @@ import type { RouteHook } from '../http/route-hooks';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { clientIp } from '../rate-limit/request-keys';
 import type { AccessTokenClaims } from '../tokens/access-token.service';
+import type { PublicUser } from '../users/public-user';
 import { ClientCredentials } from './client-credentials';
 import { ClientCredentialsGuard } from './client-credentials.guard';
 import { INTROSPECTION_LIMIT, markLimitRead, plainIntrospectToken } from './introspect-request';
@@ -24,10 +25,11 @@ export class IntrospectionFromMemory implements FastPath {
   static readonly runs = [ClientCredentialsGuard];
   readonly stage = 'preHandler';
   /**
-   * Each remembered token's answer, serialized once: its claims object is the verified-token
-   * memo's own, the same for every request of that token, and the answer depends on nothing else.
+   * Each remembered token's answer, serialized once per user value: the claims object is the
+   * verified-token memo's own, the same for every request of that token, and the cached user is
+   * one frozen value until a write replaces it, so a role change gives a new answer at once.
    */
-  private readonly answers = new WeakMap<AccessTokenClaims, string>();
+  private readonly answers = new WeakMap<AccessTokenClaims, { user: PublicUser; json: string }>();
 
   constructor(
     private readonly limits: RateLimitService,
@@ -62,15 +64,14 @@ export class IntrospectionFromMemory implements FastPath {
         ? this.validator.fromMemory(token)
         : undefined;
     if (!valid) return done();
-    void reply.type('application/json; charset=utf-8').send(this.answerJson(valid.claims));
+    void reply.type('application/json; charset=utf-8').send(this.answerJson(valid.claims, valid.user));
   };
 
-  private answerJson(claims: AccessTokenClaims): string {
-    let json = this.answers.get(claims);
-    if (json === undefined) {
-      json = JSON.stringify(activeAnswer(claims));
-      this.answers.set(claims, json);
-    }
+  private answerJson(claims: AccessTokenClaims, user: PublicUser): string {
+    const known = this.answers.get(claims);
+    if (known?.user === user) return known.json;
+    const json = JSON.stringify(activeAnswer(claims, user));
+    this.answers.set(claims, { user, json });
     return json;
   }
 }

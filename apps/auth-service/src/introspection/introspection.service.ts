@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccessTokenValidator } from '../access/access-token.validator';
 import type { AccessTokenClaims } from '../tokens/access-token.service';
+import type { PublicUser } from '../users/public-user';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -21,14 +22,21 @@ export type IntrospectionResponse =
 export class IntrospectionService {
   constructor(private readonly validator: AccessTokenValidator) {}
 
-  /** RFC 7662: anything but a valid, unrevoked access token is simply `{active:false}`. */
+  /**
+   * RFC 7662: anything but a valid, unrevoked access token is simply `{active:false}`. `roles`
+   * are the user's roles now (read with the session, one cache round trip), not the token's:
+   * an operator's change shows at once.
+   */
   async introspect(token: string): Promise<IntrospectionResponse> {
-    const valid = await this.validator.validate(token);
-    return valid ? activeAnswer(valid.claims) : { active: false };
+    const valid = await this.validator.validate(token, { withUser: true });
+    return valid?.user ? activeAnswer(valid.claims, valid.user) : { active: false };
   }
 }
 
-export function activeAnswer(claims: AccessTokenClaims): IntrospectionResponse {
-  const { sub, sid, exp, iat, iss, aud, roles, jti } = claims;
-  return { active: true, sub, sid, exp, iat, iss, aud, token_type: 'Bearer', roles, jti };
+export function activeAnswer(
+  claims: AccessTokenClaims,
+  user: Pick<PublicUser, 'roles'>,
+): IntrospectionResponse {
+  const { sub, sid, exp, iat, iss, aud, jti } = claims;
+  return { active: true, sub, sid, exp, iat, iss, aud, token_type: 'Bearer', roles: user.roles, jti };
 }

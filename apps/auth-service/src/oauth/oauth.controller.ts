@@ -82,6 +82,7 @@ export class OAuthController {
     'oauth_error',
     'email_taken',
     'account_already_linked',
+    'account_disabled',
   )
   async callback(
     @Req() request: FastifyRequest & { user: OAuthOutcome },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService } from '@app/cache';
-import { isUniqueViolation, PrismaService } from '@app/database';
+import { isUniqueViolation, PrismaService, ReadReplicas } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
 import { PublicUser, publicUserSelect } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
@@ -40,6 +40,7 @@ export type UnlinkResult = 'unlinked' | 'not_found' | 'last_login_method';
 export class OAuthRepository {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
     private readonly cache: CacheService,
     private readonly users: UsersRepository,
     private readonly keys: RedisKeys,
@@ -99,12 +100,15 @@ export class OAuthRepository {
     return found !== null;
   }
 
+  /** A list to show: a read replica may answer it. */
   listForUser(userId: string): Promise<OAuthAccountView[]> {
-    return this.prisma.oAuthAccount.findMany({
-      where: { userId },
-      select: { provider: true, providerAccountId: true, email: true, linkedAt: true },
-      orderBy: { linkedAt: 'asc' },
-    });
+    return this.replicas.read((db) =>
+      db.oAuthAccount.findMany({
+        where: { userId },
+        select: { provider: true, providerAccountId: true, email: true, linkedAt: true },
+        orderBy: { linkedAt: 'asc' },
+      }),
+    );
   }
 
   /** False when the provider account is linked already, or the user has one of that provider. */

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { CacheService, CIRCUIT_GAUGE_VALUE } from '@app/cache';
-import { PrismaService } from '@app/database';
+import { PrismaService, ReadReplicas } from '@app/database';
 import { MetricsService } from '@app/metrics';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
@@ -11,6 +11,7 @@ export class CacheDatabaseMetrics implements OnModuleInit {
     private readonly metrics: MetricsService,
     private readonly cache: CacheService,
     private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
   ) {}
 
   onModuleInit(): void {
@@ -74,7 +75,22 @@ export class CacheDatabaseMetrics implements OnModuleInit {
       registers,
     });
 
+    const replicaQueries = new Counter({
+      name: 'auth_db_replica_queries_total',
+      help: 'SQL statements sent to the PostgreSQL read replicas, by table and statement kind',
+      labelNames: ['table', 'kind'],
+      registers,
+    });
+    const replicaFallbacks = new Counter({
+      name: 'auth_db_replica_fallbacks_total',
+      help: 'Reads meant for a read replica that went to the primary, by reason (lagging, down, error)',
+      labelNames: ['reason'],
+      registers,
+    });
+
     this.prisma.queries.on('query', ({ table, kind }) => queries.inc({ table, kind }));
+    this.replicas.queries.on('query', ({ table, kind }) => replicaQueries.inc({ table, kind }));
+    this.replicas.fallbacks.on('fallback', (reason) => replicaFallbacks.inc({ reason }));
     const events = this.cache.events;
     events.on('hit', ({ tier, entity }) => countLookup(tier, entity, 'hit'));
     events.on('miss', ({ tier, entity }) => countLookup(tier, entity, 'miss'));

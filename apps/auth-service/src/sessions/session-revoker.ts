@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Prisma, PrismaService } from '@app/database';
+import { RevocationLog } from './revocation-log';
+import { RevokedSessions } from './revoked-sessions';
 import { SessionStateCache } from './session-state.cache';
 import { SessionState, sessionStateSelect } from './sessions.repository';
 
@@ -12,7 +14,8 @@ export type RevocationReason =
   | 'refresh_token_reused'
   | 'account_disabled'
   | 'account_deleted'
-  | 'role_removed';
+  | 'role_removed'
+  | 'admin_revoked';
 
 /**
  * Which active sessions to revoke: one session (only if it is `userId`'s, when given), or every
@@ -28,7 +31,7 @@ export interface Revocation {
   sessions: SessionState[];
 }
 
-/** Told of every committed revocation (metrics today; the revocation log and stream later). */
+/** Told of every committed revocation on this instance (metrics); other instances learn of it from the log. */
 export interface RevocationListener {
   revoked(revocation: Revocation): void | Promise<void>;
 }
@@ -42,16 +45,18 @@ export const REVOCATION_LISTENERS = Symbol('REVOCATION_LISTENERS');
  */
 export class RevocationTransaction {
   /** Revocations made inside, published once the transaction commits. */
-  readonly committed: Revocation[] = [];
+  readonly committed: (Revocation & { until: Date })[] = [];
 
   constructor(readonly client: Prisma.TransactionClient) {}
 }
 
 /**
  * The one writer of session revocations: every revocation, whatever its reason, comes here. It
- * updates the rows (in the caller's transaction when there is one), then, once they are
- * committed, rewrites the sessions' cache entries (so no instance accepts their tokens any more)
- * and hands the revocation to the listeners.
+ * updates the rows and appends them to the revocation log (RevocationLog: in the same
+ * transaction, the caller's when there is one, with a NOTIFY every instance hears on commit);
+ * once they are committed it refuses them locally at once (RevokedSessions), rewrites the
+ * sessions' cache entries and hands the revocation to the listeners. Other instances apply it
+ * from the log (RevocationFollower), even when this one cannot reach Redis.
  */
 @Injectable()
 export class SessionRevoker {
@@ -60,27 +65,31 @@ export class SessionRevoker {
   constructor(
     private readonly prisma: PrismaService,
     private readonly stateCache: SessionStateCache,
+    private readonly log: RevocationLog,
+    private readonly revoked: RevokedSessions,
     @Inject(REVOCATION_LISTENERS) private readonly listeners: RevocationListener[],
   ) {}
 
   /**
    * Revokes the active sessions `filter` selects, and answers them. With `tx` the rows change in
-   * that transaction and the rest happens when it commits; without, at once.
+   * that transaction and the rest happens when it commits; without, in a transaction of its own.
    */
   async revoke(
     filter: SessionFilter,
     reason: RevocationReason,
     options: { tx?: RevocationTransaction } = {},
   ): Promise<SessionState[]> {
-    const db = options.tx?.client ?? this.prisma;
-    const sessions = await db.session.updateManyAndReturn({
+    const tx = options.tx;
+    if (!tx) return this.inTransaction((own) => this.revoke(filter, reason, { tx: own }));
+    const revokedAt = new Date();
+    const sessions = await tx.client.session.updateManyAndReturn({
       where: { ...where(filter), revokedAt: null },
-      data: { revokedAt: new Date(), revokedReason: reason },
+      data: { revokedAt, revokedReason: reason },
       select: sessionStateSelect,
     });
     if (sessions.length > 0) {
-      if (options.tx) options.tx.committed.push({ reason, sessions });
-      else await this.publish({ reason, sessions });
+      const logged = await this.log.append(tx.client, reason, sessions, revokedAt);
+      tx.committed.push({ reason, sessions, until: logged[0]?.expiresAt ?? revokedAt });
     }
     return sessions;
   }
@@ -99,12 +108,15 @@ export class SessionRevoker {
     return result;
   }
 
-  private async publish(revocation: Revocation): Promise<void> {
+  private async publish(revocation: Revocation & { until: Date }): Promise<void> {
+    // First, and in memory: this instance refuses them whatever happens to Redis below.
+    for (const s of revocation.sessions) this.revoked.add(s.id, revocation.until.getTime());
     // Rewritten, not deleted: a fill that read the row before the revocation cannot put it back.
     await this.stateCache.write(revocation.sessions);
+    const { reason, sessions } = revocation;
     for (const listener of this.listeners) {
       try {
-        await listener.revoked(revocation);
+        await listener.revoked({ reason, sessions });
       } catch (error) {
         // The revocation is committed and in the cache: a listener's failure does not undo it.
         this.logger.error(`revocation listener failed: ${String(error)}`);

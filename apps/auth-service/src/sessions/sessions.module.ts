@@ -4,13 +4,19 @@ import { APP_CONFIG } from '../config/app-config';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { SessionActivity } from './session-activity';
+import { RevocationFollower } from './revocation-follower';
+import { RevocationLog } from './revocation-log';
+import { RevokedSessions } from './revoked-sessions';
 import { REVOCATION_LISTENERS, RevocationListener, SessionRevoker } from './session-revoker';
 import { sessionsCacheEntities, SessionStateCache } from './session-state.cache';
 import { SessionsMetrics } from './sessions.metrics';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
-/** Sessions: their rows and cache entries, rotation, revocation (SessionRevoker only) and activity. */
+/**
+ * Sessions: their rows and cache entries, rotation, revocation (SessionRevoker only, with the
+ * revocation log every instance follows) and activity.
+ */
 @Module({
   imports: [
     UsersModule,
@@ -23,6 +29,9 @@ import { SessionsService } from './sessions.service';
     SessionStateCache,
     SessionActivity,
     SessionRevoker,
+    RevocationLog,
+    RevokedSessions,
+    RevocationFollower,
     SessionsMetrics,
     // Told of every committed revocation, in this order.
     {
@@ -31,6 +40,14 @@ import { SessionsService } from './sessions.service';
       inject: [SessionsMetrics],
     },
   ],
-  exports: [SessionsRepository, SessionsService, SessionActivity, SessionRevoker],
+  exports: [
+    SessionsRepository,
+    SessionsService,
+    SessionActivity,
+    SessionRevoker,
+    RevokedSessions,
+    RevocationLog,
+    RevocationFollower,
+  ],
 })
 export class SessionsModule {}

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { CacheService } from '@app/cache';
-import { PrismaService } from '@app/database';
+import { PrismaService, ReadReplicas } from '@app/database';
 import { PublicUser } from '../users/public-user';
+import { accountDisabled } from '../users/sign-in-policy';
 import { UsersRepository } from '../users/users.repository';
 import { SessionStateCache } from './session-state.cache';
 
@@ -36,15 +38,49 @@ export const sessionStateSelect = { id: true, userId: true, expiresAt: true, rev
 export class SessionsRepository {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
     private readonly cache: CacheService,
     private readonly stateCache: SessionStateCache,
     private readonly users: UsersRepository,
   ) {}
 
+  /**
+   * Inserts the session only while its user exists and is not disabled, in one statement: the
+   * `FOR SHARE` lock on the user row orders it against a disable (which updates that row and
+   * revokes the user's sessions in one transaction), so either the disable sees this session and
+   * revokes it, or this insert sees the disable and inserts nothing (403 `account_disabled`).
+   */
   async create(session: NewSession): Promise<SessionState> {
-    const state = await this.prisma.session.create({ data: session, select: sessionStateSelect });
+    const rows = await this.prisma.$queryRaw<SessionState[]>`
+      INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, user_agent, ip)
+      SELECT ${randomUUID()}::uuid, u.id, ${session.refreshTokenHash}, ${session.expiresAt},
+             ${session.userAgent}, ${session.ip}
+        FROM users u WHERE u.id = ${session.userId}::uuid AND u.disabled_at IS NULL FOR SHARE
+      RETURNING id::text AS id, user_id::text AS "userId", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
+    const state = rows[0];
+    if (!state) throw accountDisabled();
     await this.stateCache.write([state]);
     return state;
+  }
+
+  /**
+   * The user of the session a refresh token (current or already rotated) belongs to, and whether
+   * that user is disabled: asked only when a rotation failed, to answer `account_disabled`.
+   */
+  async ownerOfRefreshToken(tokenHash: string): Promise<{ userId: string; disabled: boolean } | null> {
+    const owner = { select: { id: true, disabledAt: true } } as const;
+    const row =
+      (await this.prisma.session.findUnique({
+        where: { refreshTokenHash: tokenHash },
+        select: { user: owner },
+      })) ??
+      (
+        await this.prisma.rotatedRefreshToken.findUnique({
+          where: { tokenHash },
+          select: { session: { select: { user: owner } } },
+        })
+      )?.session;
+    return row ? { userId: row.user.id, disabled: row.user.disabledAt !== null } : null;
   }
 
   /** The session's state; `userId` is the user the caller believes it belongs to (its entry is in that user's keys). */
@@ -69,12 +105,15 @@ export class SessionsRepository {
     );
   }
 
+  /** A list to show, not a check: a read replica may answer it (at most DATABASE_REPLICA_MAX_LAG_MS behind). */
   listActiveForUser(userId: string): Promise<SessionView[]> {
-    return this.prisma.session.findMany({
-      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
-      select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true, ip: true },
-      orderBy: { createdAt: 'desc' },
-    });
+    return this.replicas.read((db) =>
+      db.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+        select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true, ip: true },
+        orderBy: { createdAt: 'desc' },
+      }),
+    );
   }
 
   /**
@@ -109,28 +148,31 @@ export class SessionsRepository {
   /** The ids of sessions active within `sinceMs`, most recent first (cache warming). */
   async listRecentlyActive(sinceMs: number, limit: number): Promise<{ id: string; userId: string }[]> {
     const now = new Date();
-    return this.prisma.session.findMany({
-      where: {
-        revokedAt: null,
-        expiresAt: { gt: now },
-        lastSeenAt: { gt: new Date(now.getTime() - sinceMs) },
-      },
-      select: { id: true, userId: true },
-      orderBy: { lastSeenAt: 'desc' },
-      take: limit,
-    });
+    return this.replicas.read((db) =>
+      db.session.findMany({
+        where: {
+          revokedAt: null,
+          expiresAt: { gt: now },
+          lastSeenAt: { gt: new Date(now.getTime() - sinceMs) },
+        },
+        select: { id: true, userId: true },
+        orderBy: { lastSeenAt: 'desc' },
+        take: limit,
+      }),
+    );
   }
 
   /**
    * Loads session states into the cache with one query per batch. Fill semantics (SET NX): a
-   * revocation written meanwhile is never overwritten by this older read.
+   * revocation written meanwhile is never overwritten by this older read. So the rows may come
+   * from a read replica: a revocation it has not replayed yet is already in the cache (the revoker
+   * writes the entry), and the replica's lag is bounded far below the entry's TTL.
    */
   async warm(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const rows = await this.prisma.session.findMany({
-      where: { id: { in: ids } },
-      select: sessionStateSelect,
-    });
+    const rows = await this.replicas.read((db) =>
+      db.session.findMany({ where: { id: { in: ids } }, select: sessionStateSelect }),
+    );
     await Promise.all(
       rows.map((row) =>
         this.cache.getOrLoad(this.stateCache.spec(row.userId, row.id, () => Promise.resolve(row))),

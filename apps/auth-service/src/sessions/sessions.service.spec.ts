@@ -109,6 +109,17 @@ describe('SessionsService', () => {
       expect(await codeOf(sessions.refresh(revoked.refreshToken))).toBe('invalid_refresh_token');
     });
 
+    it('answers account_disabled for a revoked session of a disabled user, and for its rotated tokens', async () => {
+      const ada = users.add(makeUser());
+      const first = await sessions.start(ada, client);
+      const second = await sessions.refresh(first.refreshToken);
+      rows.disabledUsers.add(ada.id);
+      await sessions.revokeAll(ada.id, 'account_disabled');
+
+      expect(await codeOf(sessions.refresh(second.refreshToken))).toBe('account_disabled');
+      expect(await codeOf(sessions.refresh(first.refreshToken))).toBe('account_disabled');
+    });
+
     it('answers invalid_refresh_token when the user is gone', async () => {
       const ghost = makeUser();
       const tokens = await sessions.start(ghost, client);

@@ -5,6 +5,7 @@ import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { PublicUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
+import { accountDisabled } from '../users/sign-in-policy';
 import { RevocationReason, SessionRevoker } from './session-revoker';
 import { SessionsRepository } from './sessions.repository';
 
@@ -60,6 +61,8 @@ export class SessionsService {
     const next = newSecretToken();
     const session = await this.sessions.rotateRefreshToken(oldHash, next.hash);
     if (!session) {
+      // Disabling revoked the session: say why, rather than "invalid".
+      if ((await this.sessions.ownerOfRefreshToken(oldHash))?.disabled) throw accountDisabled();
       const reusedSessionId = await this.sessions.getSessionIdByRotatedToken(oldHash);
       if (reusedSessionId) {
         await this.revoker.revoke({ sessionId: reusedSessionId }, 'refresh_token_reused');

@@ -21,7 +21,7 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
-const CLOCK_SKEW_SECONDS = 5;
+export const CLOCK_SKEW_SECONDS = 5;
 const VERIFIED_TOKENS_MAX = 10_000;
 
 /** Signs and verifies access tokens (JWT, `typ` at+jwt). Verification alone knows nothing of revocation. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheDiagnostics, CacheService, EntrySpec, LoadSpec } from '@app/cache';
-import { isUniqueViolation, PrismaService } from '@app/database';
+import { isUniqueViolation, PrismaService, ReadReplicas } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
 import { CacheableUser, PublicUser, publicUserSelect, toCacheableUser } from './public-user';
 import { USER, USER_BY_EMAIL } from './users.cache';
@@ -8,7 +8,10 @@ import { USER, USER_BY_EMAIL } from './users.cache';
 export interface UserCredentials {
   id: string;
   passwordHash: string | null;
+  disabledAt: Date | null;
 }
+
+const credentialsSelect = { id: true, passwordHash: true, disabledAt: true } as const;
 
 /**
  * Users in PostgreSQL and in the cache (USER holds a PublicUser, never a secret; USER_BY_EMAIL
@@ -18,6 +21,7 @@ export interface UserCredentials {
 export class UsersRepository {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly replicas: ReadReplicas,
     private readonly cache: CacheService,
     private readonly diagnostics: CacheDiagnostics,
     private readonly keys: RedisKeys,
@@ -50,11 +54,11 @@ export class UsersRepository {
   }
 
   getCredentialsByEmail(email: string): Promise<UserCredentials | null> {
-    return this.prisma.user.findUnique({ where: { email }, select: { id: true, passwordHash: true } });
+    return this.prisma.user.findUnique({ where: { email }, select: credentialsSelect });
   }
 
   getCredentialsById(id: string): Promise<UserCredentials | null> {
-    return this.prisma.user.findUnique({ where: { id }, select: { id: true, passwordHash: true } });
+    return this.prisma.user.findUnique({ where: { id }, select: credentialsSelect });
   }
 
   /** Null when the email is already registered. */
@@ -114,9 +118,12 @@ export class UsersRepository {
    * index range scan, cheap on any table size, unlike ORDER BY random().
    */
   async randomIds(count: number): Promise<string[]> {
-    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
-      'SELECT id::text AS id FROM users WHERE id >= gen_random_uuid() ORDER BY id LIMIT $1',
-      count,
+    // Which users to sample may come from a replica; the check itself reads the primary.
+    const rows = await this.replicas.read((db) =>
+      db.$queryRawUnsafe<{ id: string }[]>(
+        'SELECT id::text AS id FROM users WHERE id >= gen_random_uuid() ORDER BY id LIMIT $1',
+        count,
+      ),
     );
     return rows.map((r) => r.id);
   }
@@ -127,7 +134,10 @@ export class UsersRepository {
    */
   async warm(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect });
+    // A replica may answer: a user write it has not replayed yet is already in the cache (write-through).
+    const rows = await this.replicas.read((db) =>
+      db.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect }),
+    );
     await Promise.all(
       rows.map((row) =>
         this.cache.getOrLoad({
@@ -181,9 +191,9 @@ export class UsersRepository {
     return result;
   }
 
-  private writeThrough(user: PublicUser): Promise<void> {
+  private async writeThrough(user: PublicUser): Promise<void> {
     const cached: CacheableUser = toCacheableUser(user);
-    return this.cache.set(USER, this.keys.user(user.id), cached, {
+    await this.cache.set(USER, this.keys.user(user.id), cached, {
       tags: [this.keys.userTag(user.id)],
     });
   }

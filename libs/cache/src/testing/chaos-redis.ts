@@ -13,6 +13,10 @@ const COMMANDS = new Set([
   'pexpire',
   'exec',
   'ping',
+  // The entry scripts (entry-scripts.ts), defined on the real client.
+  'cacheEntryWrite',
+  'cacheEntryDelete',
+  'cacheEntryFill',
 ]);
 
 /**

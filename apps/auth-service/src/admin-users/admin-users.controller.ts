@@ -1,0 +1,97 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import { Roles } from '../admin/roles.decorator';
+import { RolesGuard } from '../admin/roles.guard';
+import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { SessionDto } from '../sessions/session.dto';
+import { SessionListItem } from '../sessions/sessions.service';
+import { AdminUser, AdminUserPage, AdminUsersService, userNotFound } from './admin-users.service';
+import { AdminUserDto, AdminUserPageDto, ListUsersQueryDto, SetRolesDto } from './dto/admin-users.dto';
+
+/** A malformed id names no user: the same 404 as an unknown one. */
+const userId = () => new ParseUUIDPipe({ exceptionFactory: userNotFound });
+
+/** User management for the `admin` role (401 anonymous, 403 `forbidden` for everyone else). */
+@ApiTags('admin')
+@ApiBearer()
+@ApiErrors('forbidden')
+@UseGuards(BearerAuthGuard, RolesGuard)
+@Roles('admin')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(private readonly users: AdminUsersService) {}
+
+  @Get()
+  @ApiOkResponse({ type: AdminUserPageDto, description: 'Newest first' })
+  @ApiErrors('validation_failed')
+  list(@Query() query: ListUsersQueryDto): Promise<AdminUserPage> {
+    return this.users.list({
+      query: query.query?.trim() || undefined,
+      limit: query.limit ?? 50,
+      cursor: query.cursor,
+    });
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: AdminUserDto })
+  @ApiErrors('user_not_found')
+  get(@Param('id', userId()) id: string): Promise<AdminUser> {
+    return this.users.get(id);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(204)
+  @ApiNoContentResponse({
+    description: 'Every session revoked at once; every way in answers 403 account_disabled',
+  })
+  @ApiErrors('user_not_found')
+  disable(@Param('id', userId()) id: string): Promise<void> {
+    return this.users.disable(id);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The account may sign in again' })
+  @ApiErrors('user_not_found')
+  enable(@Param('id', userId()) id: string): Promise<void> {
+    return this.users.enable(id);
+  }
+
+  @Put(':id/roles')
+  @ApiOkResponse({
+    type: AdminUserDto,
+    description: 'Shown at once by /auth/me and introspection; removing a role revokes every session',
+  })
+  @ApiErrors('validation_failed', 'user_not_found')
+  setRoles(@Param('id', userId()) id: string, @Body() body: SetRolesDto): Promise<AdminUser> {
+    return this.users.setRoles(id, body.roles);
+  }
+
+  @Get(':id/sessions')
+  @ApiOkResponse({ type: [SessionDto], description: "The user's active sessions" })
+  @ApiErrors('user_not_found')
+  sessions(@Param('id', userId()) id: string): Promise<SessionListItem[]> {
+    return this.users.listSessions(id);
+  }
+
+  @Delete(':id/sessions')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Every session of the user revoked' })
+  @ApiErrors('user_not_found')
+  revokeSessions(@Param('id', userId()) id: string): Promise<void> {
+    return this.users.revokeSessions(id);
+  }
+}
