@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
 import { expectError, RegisteredUser, UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
+import { RedisOomProxy } from './support/redis-oom-proxy';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitUntil } from './support/wait-until';
 
@@ -18,19 +19,55 @@ const sidOf = (token: string) => (decodeJwt(token) as { sid: string }).sid;
  * Redis for A alone): a logout on A still reaches B within 2 s, B corrects the entry A could not
  * rewrite in Redis, and a restart of A during the outage loses nothing.
  */
+/** A's own way to Redis, which a test can break: what it is told to break is A's link only. */
+interface RedisLink {
+  url(realUrl: string): string;
+  break(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function tcpLink(proxy: TcpProxy, mode: 'pause' | 'cut'): RedisLink {
+  return {
+    url: (real) => proxy.url(real),
+    break: () => (mode === 'pause' ? proxy.pause() : proxy.cut()),
+    restore: () => proxy.restore(),
+    close: () => proxy.close(),
+  };
+}
+
+function oomLink(proxy: RedisOomProxy): RedisLink {
+  return {
+    url: (real) => proxy.url(real),
+    break: () => Promise.resolve(void (proxy.oom = true)),
+    restore: () => Promise.resolve(void (proxy.oom = false)),
+    close: () => proxy.close(),
+  };
+}
+
 describe.each([
-  ['blackhole (Redis accepts nothing, answers nothing)', (proxy: TcpProxy) => proxy.pause()],
-  ['refuse (connections refused and reset)', (proxy: TcpProxy) => proxy.cut()],
-])('revocation while A cannot reach Redis: %s', (_name, breakRedis) => {
-  let proxy: TcpProxy;
+  [
+    'blackhole (Redis accepts nothing, answers nothing)',
+    async (url: string) => tcpLink(await TcpProxy.forUrl(url), 'pause'),
+  ],
+  [
+    'refuse (connections refused and reset)',
+    async (url: string) => tcpLink(await TcpProxy.forUrl(url), 'cut'),
+  ],
+  [
+    'OOM-like write errors (writes refused with -OOM, reads and PUBLISH answered)',
+    async (url: string) => oomLink(await RedisOomProxy.forUrl(url)),
+  ],
+])('revocation while A cannot write to Redis: %s', (_name, linkTo) => {
+  let link: RedisLink;
   let a: Instance;
   let b: Instance;
   let redis: Redis;
   const redisUrl = () => process.env.E2E_REDIS_URL!;
-  const startA = () => startInstance({ REDIS_URL: proxy.url(redisUrl()) });
+  const startA = () => startInstance({ REDIS_URL: link.url(redisUrl()) });
 
   beforeAll(async () => {
-    proxy = await TcpProxy.forUrl(redisUrl());
+    link = await linkTo(redisUrl());
     a = await startA();
     b = await startInstance();
     redis = new Redis(redisUrl());
@@ -38,11 +75,11 @@ describe.each([
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    await proxy?.close();
+    await link?.close();
     redis?.disconnect();
   });
   afterEach(async () => {
-    await proxy.restore();
+    await link.restore();
   });
 
   const me = (instance: Instance, token: string) => instance.http.get('/api/v1/auth/me', { token });
@@ -78,7 +115,7 @@ describe.each([
 
   it('a logout on A reaches B within 2 s, and B corrects the entry in Redis', async () => {
     const user = await userKnownToB();
-    await breakRedis(proxy);
+    await link.break();
     const started = Date.now();
     expect(
       (await a.http.post('/api/v1/auth/logout', undefined, { token: user.tokens.accessToken })).status,
@@ -95,7 +132,7 @@ describe.each([
   it('A restarted during the outage: the revocation still reaches B and Redis, and A refuses it too', async () => {
     const user = await userKnownToB();
     const other = await userKnownToB();
-    await breakRedis(proxy);
+    await link.break();
     const started = Date.now();
     expect(
       (await a.http.post('/api/v1/auth/logout', undefined, { token: user.tokens.accessToken })).status,
@@ -112,7 +149,7 @@ describe.each([
       what: 'the Redis entry rewritten as revoked',
       until: (entry) => entry === null || entry.revokedAt !== null,
     });
-    await proxy.restore();
+    await link.restore();
     for (const instance of [a, b]) {
       expectError(await me(instance, user.tokens.accessToken), 401, 'invalid_token');
       expect((await me(instance, other.tokens.accessToken)).status).toBe(200);

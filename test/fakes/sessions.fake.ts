@@ -1,7 +1,10 @@
-import type {
-  RevocationReason,
-  SessionFilter,
-  SessionRevoker,
+import type { Prisma } from '@app/database';
+import type { NewSecurityEvent } from '../../apps/auth-service/src/events/event-types';
+import {
+  RevocationTransaction,
+  type RevocationReason,
+  type SessionFilter,
+  type SessionRevoker,
 } from '../../apps/auth-service/src/sessions/session-revoker';
 import type {
   NewSession,
@@ -37,7 +40,11 @@ export class FakeSessionsRepository implements Pick<SessionsRepository, SessionW
     return row;
   }
 
-  create(session: NewSession): Promise<SessionState> {
+  /** Sessions started, with the event each was recorded with. */
+  readonly startEvents: (NewSecurityEvent | undefined)[] = [];
+
+  create(session: NewSession, event?: NewSecurityEvent): Promise<SessionState> {
+    this.startEvents.push(event);
     return Promise.resolve(stateOf(this.add(makeSession(session))));
   }
 
@@ -84,20 +91,38 @@ export class FakeSessionsRepository implements Pick<SessionsRepository, SessionW
   }
 }
 
-/** The one revocation writer, over the fake table: revokes what the filter selects and logs it. */
-export class FakeSessionRevoker implements Pick<SessionRevoker, 'revoke'> {
+/**
+ * The one revocation writer, over the fake table: revokes what the filter selects and logs it,
+ * with the security events it was asked to record. Its "transaction" commits at once.
+ */
+export class FakeSessionRevoker implements Pick<SessionRevoker, 'revoke' | 'inTransaction' | 'record'> {
   readonly revocations: { reason: RevocationReason; sessionIds: string[] }[] = [];
+  readonly events: NewSecurityEvent[] = [];
 
   constructor(private readonly sessions: FakeSessionsRepository) {}
 
-  revoke(filter: SessionFilter, reason: RevocationReason): Promise<SessionState[]> {
+  revoke(
+    filter: SessionFilter,
+    reason: RevocationReason,
+    options: { event?: NewSecurityEvent } = {},
+  ): Promise<SessionState[]> {
     const now = new Date();
     const revoked = [...this.sessions.rows.values()].filter(
       (r) => r.revokedAt === null && matches(r, filter),
     );
     for (const row of revoked) Object.assign(row, { revokedAt: now, revokedReason: reason });
     if (revoked.length > 0) this.revocations.push({ reason, sessionIds: revoked.map((r) => r.id) });
+    if (options.event) this.events.push(options.event);
     return Promise.resolve(revoked.map(stateOf));
+  }
+
+  inTransaction<T>(work: (tx: RevocationTransaction) => Promise<T>): Promise<T> {
+    return work(new RevocationTransaction({} as Prisma.TransactionClient));
+  }
+
+  record(_tx: RevocationTransaction, event: NewSecurityEvent): Promise<void> {
+    this.events.push(event);
+    return Promise.resolve();
   }
 }
 

@@ -1,3 +1,4 @@
+import type { NewSecurityEvent } from '../../apps/auth-service/src/events/event-types';
 import type { RevocationReason } from '../../apps/auth-service/src/sessions/session-revoker';
 import type {
   ClientInfo,
@@ -13,7 +14,7 @@ export class FakeSessionsService implements Pick<
 > {
   readonly started: { user: PublicUser; client: ClientInfo }[] = [];
   readonly refreshed: string[] = [];
-  readonly revoked: { sessionId?: string; userId?: string; reason: RevocationReason }[] = [];
+  readonly revoked: { sessionId?: string; userId?: string; reason: RevocationReason; event?: string }[] = [];
 
   start(user: PublicUser, client: ClientInfo): Promise<TokenResponse> {
     this.started.push({ user, client });
@@ -32,13 +33,18 @@ export class FakeSessionsService implements Pick<
     return Promise.reject(new Error('FakeSessionsService.refresh answers nothing'));
   }
 
-  revoke(sessionId: string, reason: RevocationReason): Promise<void> {
-    this.revoked.push({ sessionId, reason });
+  revoke(sessionId: string, reason: RevocationReason, event?: NewSecurityEvent): Promise<void> {
+    this.revoked.push({ sessionId, reason, ...(event ? { event: event.type } : {}) });
     return Promise.resolve();
   }
 
-  revokeAll(userId: string, reason: RevocationReason): Promise<void> {
-    this.revoked.push({ userId, reason });
+  revokeAll(
+    userId: string,
+    reason: RevocationReason,
+    _exceptSessionId?: string,
+    event?: NewSecurityEvent,
+  ): Promise<void> {
+    this.revoked.push({ userId, reason, ...(event ? { event: event.type } : {}) });
     return Promise.resolve();
   }
 }

@@ -27,7 +27,8 @@ export async function createApp(
   const logger = createRootLogger(config.logLevel, logDestination);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: false,
+    // request.ip: the socket's address, or X-Forwarded-For's from the proxies TRUST_PROXY names.
+    trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
     // Larger request lines + headers are refused with 431 by Node's parser (see ./security.ts).
     http: { maxHeaderSize: MAX_HEADER_BYTES },
@@ -71,4 +72,11 @@ export async function createApp(
   // Ends with process.exit, not a re-sent signal, so that `exit` flushes the asynchronous log.
   app.enableShutdownHooks([], { useProcessExit: true });
   return app;
+}
+
+/** TRUST_PROXY as Fastify takes it; a hop count as the function Fastify makes of a number itself. */
+function trustProxyOption(
+  trust: boolean | number | string[],
+): boolean | string[] | ((ip: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_ip, hop) => hop < trust : trust;
 }

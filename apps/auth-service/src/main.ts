@@ -1,5 +1,7 @@
 // First, for its effect: .env and X_FILE resolved into process.env before any module reads it.
 import './config/environment.boot';
+// Second: tracing, when configured, patches modules as they are required (see instrumentation.ts).
+import './instrumentation';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
 import { ConfigValidationError, loadConfig } from './config/app-config';

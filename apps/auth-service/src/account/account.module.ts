@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
+import { EventsModule } from '../events/events.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { EventsController } from './events.controller';
 import { SessionsController } from './sessions.controller';
 import { UsersController } from './users.controller';
 
@@ -11,7 +13,7 @@ import { UsersController } from './users.controller';
  * would otherwise close an import cycle.
  */
 @Module({
-  imports: [AccessModule, UsersModule, SessionsModule],
-  controllers: [UsersController, SessionsController],
+  imports: [AccessModule, UsersModule, SessionsModule, EventsModule],
+  controllers: [UsersController, SessionsController, EventsController],
 })
 export class AccountModule {}

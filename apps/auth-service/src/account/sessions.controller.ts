@@ -1,7 +1,9 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
+import { clientInfo } from '../auth/client-info';
 import { ApiError } from '../common/api-error';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { SessionDto } from '../sessions/session.dto';
@@ -32,7 +34,8 @@ export class SessionsController {
   remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseUUIDPipe({ exceptionFactory: notFound })) id: string,
+    @Req() req: FastifyRequest,
   ): Promise<void> {
-    return this.sessions.revokeOwn(principal.userId, id);
+    return this.sessions.revokeOwn(principal.userId, id, clientInfo(req));
   }
 }

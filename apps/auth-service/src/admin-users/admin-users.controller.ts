@@ -9,17 +9,25 @@ import {
   Post,
   Put,
   Query,
+  Req,
   UseGuards,
 } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
+import type { Principal } from '../access/principal';
+import { clientInfo } from '../auth/client-info';
 import { Roles } from '../admin/roles.decorator';
 import { RolesGuard } from '../admin/roles.guard';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { SessionDto } from '../sessions/session.dto';
 import { SessionListItem } from '../sessions/sessions.service';
-import { AdminUser, AdminUserPage, AdminUsersService, userNotFound } from './admin-users.service';
+import { Actor, AdminUser, AdminUserPage, AdminUsersService, userNotFound } from './admin-users.service';
 import { AdminUserDto, AdminUserPageDto, ListUsersQueryDto, SetRolesDto } from './dto/admin-users.dto';
+
+type AdminRequest = FastifyRequest & { user: Principal };
+
+const actorOf = (req: AdminRequest): Actor => ({ adminId: req.user.userId, client: clientInfo(req) });
 
 /** A malformed id names no user: the same 404 as an unknown one. */
 const userId = () => new ParseUUIDPipe({ exceptionFactory: userNotFound });
@@ -58,16 +66,16 @@ export class AdminUsersController {
     description: 'Every session revoked at once; every way in answers 403 account_disabled',
   })
   @ApiErrors('user_not_found')
-  disable(@Param('id', userId()) id: string): Promise<void> {
-    return this.users.disable(id);
+  disable(@Param('id', userId()) id: string, @Req() req: AdminRequest): Promise<void> {
+    return this.users.disable(id, actorOf(req));
   }
 
   @Post(':id/enable')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The account may sign in again' })
   @ApiErrors('user_not_found')
-  enable(@Param('id', userId()) id: string): Promise<void> {
-    return this.users.enable(id);
+  enable(@Param('id', userId()) id: string, @Req() req: AdminRequest): Promise<void> {
+    return this.users.enable(id, actorOf(req));
   }
 
   @Put(':id/roles')
@@ -76,8 +84,12 @@ export class AdminUsersController {
     description: 'Shown at once by /auth/me and introspection; removing a role revokes every session',
   })
   @ApiErrors('validation_failed', 'user_not_found')
-  setRoles(@Param('id', userId()) id: string, @Body() body: SetRolesDto): Promise<AdminUser> {
-    return this.users.setRoles(id, body.roles);
+  setRoles(
+    @Param('id', userId()) id: string,
+    @Body() body: SetRolesDto,
+    @Req() req: AdminRequest,
+  ): Promise<AdminUser> {
+    return this.users.setRoles(id, body.roles, actorOf(req));
   }
 
   @Get(':id/sessions')

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
+import type { EventClient } from '../events/event-types';
 import { decodeCursor, toPage } from '../common/page-cursor';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { SessionListItem, SessionsService } from '../sessions/sessions.service';
@@ -18,6 +19,12 @@ export interface AdminUser extends PublicUser {
 export interface AdminUserPage {
   items: AdminUser[];
   nextCursor: string | null;
+}
+
+/** The admin making a change, and from where: the change's security event says who. */
+export interface Actor {
+  adminId: string;
+  client: EventClient;
 }
 
 export const userNotFound = () => new ApiError('user_not_found', 'No such user');
@@ -50,16 +57,25 @@ export class AdminUsersService {
    * accepts the user's tokens (SessionRevoker rewrites the session entries) and every way in
    * answers 403 `account_disabled`.
    */
-  async disable(id: string): Promise<void> {
+  async disable(id: string, actor: Actor): Promise<void> {
     await this.revoker.inTransaction(async (tx) => {
       if (!(await this.repository.setDisabled(tx.client, id, true))) throw userNotFound();
-      await this.revoker.revoke({ userId: id }, 'account_disabled', { tx });
+      await this.revoker.revoke({ userId: id }, 'account_disabled', {
+        tx,
+        event: { type: 'user.disabled', userId: id, client: actor.client, details: { by: actor.adminId } },
+      });
     });
   }
 
-  async enable(id: string): Promise<void> {
+  async enable(id: string, actor: Actor): Promise<void> {
     await this.revoker.inTransaction(async (tx) => {
       if (!(await this.repository.setDisabled(tx.client, id, false))) throw userNotFound();
+      await this.revoker.record(tx, {
+        type: 'user.enabled',
+        userId: id,
+        client: actor.client,
+        details: { by: actor.adminId },
+      });
     });
   }
 
@@ -68,14 +84,19 @@ export class AdminUsersService {
    * it (RolesGuard, /auth/me, introspection), so the change shows at once on every instance;
    * removing a role also revokes every session, so no token issued with it works any more.
    */
-  async setRoles(id: string, roles: string[]): Promise<AdminUser> {
+  async setRoles(id: string, roles: string[], actor: Actor): Promise<AdminUser> {
     const wanted = [...new Set(roles)];
     await this.revoker.inTransaction(async (tx) => {
       const change = await this.repository.setRoles(tx.client, id, wanted);
       if (!change) throw userNotFound();
-      if (change.before.some((role) => !change.after.includes(role))) {
-        await this.revoker.revoke({ userId: id }, 'role_removed', { tx });
-      }
+      const removed = change.before.filter((role) => !change.after.includes(role));
+      if (removed.length > 0) await this.revoker.revoke({ userId: id }, 'role_removed', { tx });
+      await this.revoker.record(tx, {
+        type: 'user.roles_changed',
+        userId: id,
+        client: actor.client,
+        details: { by: actor.adminId, before: change.before, after: change.after },
+      });
     });
     await this.users.refresh(id);
     return this.get(id);

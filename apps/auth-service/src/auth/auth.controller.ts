@@ -67,7 +67,10 @@ export class AuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.withCookie(reply, await this.auth.refresh(body.refreshToken ?? readRefreshCookie(req)));
+    return this.withCookie(
+      reply,
+      await this.auth.refresh(body.refreshToken ?? readRefreshCookie(req), clientInfo(req)),
+    );
   }
 
   @Post('logout')
@@ -76,9 +79,10 @@ export class AuthController {
   @ApiBearer()
   async logout(
     @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logout(principal.sessionId);
+    await this.auth.logout(principal, clientInfo(req));
     clearRefreshCookie(reply, this.config.http.cookieSecure);
   }
 
@@ -88,9 +92,10 @@ export class AuthController {
   @ApiBearer()
   async logoutAll(
     @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logoutAll(principal.userId);
+    await this.auth.logoutAll(principal, clientInfo(req));
     clearRefreshCookie(reply, this.config.http.cookieSecure);
   }
 

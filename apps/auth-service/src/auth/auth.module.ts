@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
 import { CryptoModule } from '../crypto/crypto.module';
+import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -22,6 +23,7 @@ import { PasswordsRepository } from './passwords.repository';
     AccessModule,
     UsersModule,
     SessionsModule,
+    EventsModule,
     TokensModule,
     CryptoModule,
     MailModule,

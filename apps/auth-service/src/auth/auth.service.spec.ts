@@ -1,3 +1,4 @@
+import { FakeFailedLogins } from '../../../../test/fakes/failed-logins.fake';
 import { FakeEmailVerification } from '../../../../test/fakes/mail.fake';
 import { FakePasswordHasher } from '../../../../test/fakes/password-hasher.fake';
 import { FakeSessionsService } from '../../../../test/fakes/sessions.service.fake';
@@ -19,6 +20,7 @@ describe('AuthService', () => {
   let hasher: FakePasswordHasher;
   let sessions: FakeSessionsService;
   let verification: FakeEmailVerification;
+  let failedLogins: FakeFailedLogins;
   let auth: AuthService;
 
   beforeEach(() => {
@@ -26,12 +28,14 @@ describe('AuthService', () => {
     hasher = new FakePasswordHasher();
     sessions = new FakeSessionsService();
     verification = new FakeEmailVerification();
+    failedLogins = new FakeFailedLogins();
     auth = new AuthService(
       standIn(users),
       standIn(sessions),
       standIn(hasher),
       policy,
       standIn(verification),
+      standIn(failedLogins),
       loadConfig({}),
     );
   });
@@ -55,6 +59,11 @@ describe('AuthService', () => {
       expect(unknownWork).toEqual([null]);
       expect(wrongWork).toEqual([FakePasswordHasher.hashOf(PASSWORD)]);
       expect(sessions.started).toEqual([]);
+      // Both recorded as failed logins: the unknown email without a user.
+      expect(failedLogins.recorded).toEqual([
+        { email: 'nobody@example.test', userId: null, client },
+        { email: ada.email, userId: ada.id, client },
+      ]);
     });
 
     it('refuses an account without a password (OAuth only) like a wrong password', async () => {
@@ -147,11 +156,12 @@ describe('AuthService', () => {
     });
 
     it('revokes the current session on logout and every session on logout-all, each with its reason', async () => {
-      await auth.logout('session-1');
-      await auth.logoutAll('user-1');
+      const principal = { userId: 'user-1', sessionId: 'session-1' };
+      await auth.logout(principal, client);
+      await auth.logoutAll(principal, client);
       expect(sessions.revoked).toEqual([
-        { sessionId: 'session-1', reason: 'logout' },
-        { userId: 'user-1', reason: 'logout_all' },
+        { sessionId: 'session-1', reason: 'logout', event: 'logout' },
+        { userId: 'user-1', reason: 'logout_all', event: 'logout_all' },
       ]);
     });
   });

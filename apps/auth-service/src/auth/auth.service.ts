@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { PasswordHasher } from '../crypto/password-hasher';
+import { FailedLoginRecorder } from '../events/failed-login-recorder';
 import { PasswordPolicy } from '../crypto/password-policy';
 import { ClientInfo, SessionsService, TokenResponse } from '../sessions/sessions.service';
 import { UsersRepository } from '../users/users.repository';
@@ -17,6 +18,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
     private readonly verification: EmailVerificationService,
+    private readonly failedLogins: FailedLoginRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -27,17 +29,23 @@ export class AuthService {
     this.policy.assertStrong(input.password, { email: input.email });
     if (await this.users.getByEmail(input.email)) throw emailTaken();
     const passwordHash = await this.hasher.hash(input.password);
-    const user = await this.users.create({ email: input.email, passwordHash, name: input.name ?? null });
+    const user = await this.users.create(
+      { email: input.email, passwordHash, name: input.name ?? null },
+      client,
+    );
     if (!user) throw emailTaken(); // lost a race with a concurrent registration
     this.verification.sendInBackground(user);
-    return this.sessions.start(user, client);
+    return this.sessions.start(user, client, 'registration');
   }
 
   /** Unknown email and wrong password give the same answer after the same argon2 work. */
   async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenResponse> {
     const credentials = await this.users.getCredentialsByEmail(input.email);
     const ok = await this.hasher.verify(credentials?.passwordHash, input.password);
-    if (!ok || !credentials) throw new ApiError('invalid_credentials', 'Invalid email or password');
+    if (!ok || !credentials) {
+      this.failedLogins.record(input.email, credentials?.id ?? null, client);
+      throw new ApiError('invalid_credentials', 'Invalid email or password');
+    }
     // Only after the password: a disabled account is not revealed to someone who does not know it.
     assertMaySignIn(credentials);
     const user = await this.users.getById(credentials.id);
@@ -45,18 +53,28 @@ export class AuthService {
     return this.sessions.start(user, client);
   }
 
-  refresh(refreshToken: string | undefined): Promise<TokenResponse> {
+  refresh(refreshToken: string | undefined, client: ClientInfo | null = null): Promise<TokenResponse> {
     if (!refreshToken)
       return Promise.reject(new ApiError('invalid_refresh_token', 'No refresh token was presented'));
-    return this.sessions.refresh(refreshToken);
+    return this.sessions.refresh(refreshToken, client);
   }
 
-  logout(sessionId: string): Promise<void> {
-    return this.sessions.revoke(sessionId, 'logout');
+  logout(principal: { userId: string; sessionId: string }, client: ClientInfo | null = null): Promise<void> {
+    const { userId, sessionId } = principal;
+    return this.sessions.revoke(sessionId, 'logout', { type: 'logout', userId, sessionId, client });
   }
 
-  logoutAll(userId: string): Promise<void> {
-    return this.sessions.revokeAll(userId, 'logout_all');
+  logoutAll(
+    principal: { userId: string; sessionId: string },
+    client: ClientInfo | null = null,
+  ): Promise<void> {
+    const { userId, sessionId } = principal;
+    return this.sessions.revokeAll(userId, 'logout_all', undefined, {
+      type: 'logout_all',
+      userId,
+      sessionId,
+      client,
+    });
   }
 
   get refreshTtlSeconds(): number {

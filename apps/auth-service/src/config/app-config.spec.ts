@@ -65,13 +65,14 @@ describe('loadConfig', () => {
     const config = loadConfig({
       CORS_ORIGINS: 'https://a.example, https://b.example',
       COOKIE_SECURE: 'false',
-      INTROSPECTION_CLIENTS: 'billing:s3cr:et,orders:other',
+      INTROSPECTION_CLIENTS: `billing:s3cr:et${'x'.repeat(25)},orders:${'o'.repeat(32)}`,
       APP_URL: 'https://auth.example.com/',
     });
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.http.cookieSecure).toBe(false);
-    expect(config.introspectionClients.get('billing')).toBe('s3cr:et');
-    expect(config.introspectionClients.get('orders')).toBe('other');
+    expect(config.introspectionClients.get('billing')).toBe(`s3cr:et${'x'.repeat(25)}`);
+    expect(config.introspectionClients.get('orders')).toBe('o'.repeat(32));
+    expect(config.http.trustProxy).toBe(false);
     expect(config.http.appUrl).toBe('https://auth.example.com');
     expect(config.jwt.issuer).toBe('https://auth.example.com');
   });
@@ -103,6 +104,25 @@ describe('loadConfig', () => {
       expect(message).toContain(name);
     }
     expect((error as ConfigValidationError).problems).toHaveLength(6);
+  });
+
+  it('refuses an introspection secret shorter than 32 characters (one guessable secret opens introspection)', () => {
+    expect(() => loadConfig({ INTROSPECTION_CLIENTS: `gw:${'s'.repeat(31)}` })).toThrow(
+      /INTROSPECTION_CLIENTS secret of gw must be at least 32 characters/,
+    );
+    expect(loadConfig({ INTROSPECTION_CLIENTS: `gw:${'s'.repeat(32)}` }).introspectionClients.size).toBe(1);
+  });
+
+  it('parses TRUST_PROXY: false, true, a hop count or IPs/CIDRs', () => {
+    const trust = (value?: string) => loadConfig({ TRUST_PROXY: value }).http.trustProxy;
+    expect(trust(undefined)).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('true')).toBe(true);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.0/8, 192.168.1.1,fd00::/8')).toEqual(['10.0.0.0/8', '192.168.1.1', 'fd00::/8']);
+    for (const bad of ['yes-please', '10.0.0.0/33', '10.0.0.0/8/1', 'fd00::/129', 'proxy.local']) {
+      expect(() => trust(bad)).toThrow(/TRUST_PROXY must be false, true, a hop count or a comma list/);
+    }
   });
 
   it('refuses ADMIN_EMAIL without ADMIN_PASSWORD', () => {

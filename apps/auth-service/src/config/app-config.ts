@@ -27,6 +27,8 @@ export interface AppConfig {
     host: string;
     corsOrigins: string[];
     cookieSecure: boolean;
+    /** Fastify's trustProxy: whose X-Forwarded-For gives the client IP (TRUST_PROXY). */
+    trustProxy: boolean | number | string[];
     appUrl: string;
     /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
     frontendUrl: string;
@@ -88,6 +90,10 @@ export interface AppConfig {
   introspectionClients: ReadonlyMap<string, string>;
   metricsToken?: string;
   admin?: { email: string; password: string };
+  /** Security events: kept `retentionDays`, purged every `retentionIntervalMs` (0 = never). */
+  events: { retentionDays: number; retentionIntervalMs: number };
+  /** Every event POSTed to each URL, signed with the secret's decoded bytes (Standard Webhooks). */
+  webhooks: { urls: string[]; secret?: string };
   rateLimit: RateLimitSettings;
   logLevel: Env['LOG_LEVEL'];
   /** argon2 hashes and verifications running at once; the rest wait their turn. */
@@ -123,6 +129,7 @@ function toAppConfig(e: Env): AppConfig {
       host: e.HOST,
       corsOrigins: e.CORS_ORIGINS,
       cookieSecure: e.COOKIE_SECURE,
+      trustProxy: e.TRUST_PROXY,
       appUrl,
       frontendUrl: e.FRONTEND_URL?.replace(/\/+$/, '') ?? appUrl,
     },
@@ -193,6 +200,8 @@ function toAppConfig(e: Env): AppConfig {
       e.ADMIN_EMAIL && e.ADMIN_PASSWORD
         ? { email: e.ADMIN_EMAIL.trim().toLowerCase(), password: e.ADMIN_PASSWORD }
         : undefined,
+    events: { retentionDays: e.EVENTS_RETENTION_DAYS, retentionIntervalMs: e.EVENTS_RETENTION_INTERVAL_MS },
+    webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
       loginIp: e.RATE_LIMIT_LOGIN_IP,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -61,18 +62,58 @@ export function isUrl(value: string, protocols: string[]): boolean {
 }
 
 /** `id:secret,id:secret` (the secret may contain colons). */
-export const credentialList = z
+/** `id:secret,id:secret`; each secret at least `minSecret` characters (a guessable one stops the boot). */
+export const credentialList = (minSecret: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const clients = new Map<string, string>();
+      for (const pair of commaList(v)) {
+        const i = pair.indexOf(':');
+        if (i <= 0 || i === pair.length - 1) {
+          ctx.addIssue({ code: 'custom', message: 'must be a comma list of id:secret' });
+          return z.NEVER;
+        }
+        if (pair.length - i - 1 < minSecret) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `secret of ${pair.slice(0, i)} must be at least ${minSecret} characters`,
+          });
+          return z.NEVER;
+        }
+        clients.set(pair.slice(0, i), pair.slice(i + 1));
+      }
+      return clients;
+    });
+
+/**
+ * Which proxies' `X-Forwarded-For` to believe (Fastify's `trustProxy`): unset or `false`, none;
+ * `true`, every hop; a number, that many hops; else a comma list of addresses or CIDRs.
+ */
+export const trustProxy = z
   .string()
   .optional()
-  .transform((v, ctx) => {
-    const clients = new Map<string, string>();
-    for (const pair of commaList(v)) {
-      const i = pair.indexOf(':');
-      if (i <= 0 || i === pair.length - 1) {
-        ctx.addIssue({ code: 'custom', message: 'must be a comma list of id:secret' });
-        return z.NEVER;
-      }
-      clients.set(pair.slice(0, i), pair.slice(i + 1));
+  .transform((v, ctx): boolean | number | string[] => {
+    if (v === undefined || v === 'false') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    const items = commaList(v);
+    if (items.length === 0 || !items.every(isAddressOrCidr)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be false, true, a hop count or a comma list of IPs/CIDRs',
+      });
+      return z.NEVER;
     }
-    return clients;
+    return items;
   });
+
+function isAddressOrCidr(item: string): boolean {
+  const [address = '', prefix, extra] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}

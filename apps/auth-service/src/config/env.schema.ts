@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { bool, credentialList, decimal, int, list, url, isUrl } from './env-parsers';
+import { bool, credentialList, decimal, int, list, trustProxy, url, isUrl } from './env-parsers';
 import { allowedRedirects, oauthProviders } from './oauth-providers.config';
 import { rateLimitVariables } from './rate-limit.config';
 
@@ -78,6 +78,7 @@ const variables = z.object({
       message: 'must be a PEM private key (PKCS#8)',
     }),
   CORS_ORIGINS: list,
+  TRUST_PROXY: trustProxy,
   COOKIE_SECURE: bool(true),
   SMTP_URL: url(['smtp', 'smtps']),
   MAIL_FROM: z.string().default('Auth Service <no-reply@localhost>'),
@@ -86,12 +87,27 @@ const variables = z.object({
   OAUTH_ALLOWED_REDIRECTS: allowedRedirects,
   OAUTH_LINK_VERIFIED_EMAIL: bool(true),
   OAUTH_STATE_TTL: int(600, 60, 3600),
-  INTROSPECTION_CLIENTS: credentialList,
+  /** Secrets of at least 32 characters: introspection answers whether any token is live. */
+  INTROSPECTION_CLIENTS: credentialList(32),
   METRICS_TOKEN: z.string().optional(),
   ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
   ADMIN_PASSWORD: z.string().min(8, { message: 'must be at least 8 characters' }).max(128).optional(),
   RATE_LIMIT_ENABLED: bool(true),
   ...rateLimitVariables,
+  EVENTS_RETENTION_DAYS: int(90, 1, 36_500),
+  EVENTS_RETENTION_INTERVAL_MS: int(3_600_000, 0, 86_400_000),
+  WEBHOOK_URLS: list,
+  WEBHOOK_SECRET: z
+    .string()
+    .optional()
+    .refine(
+      (v) =>
+        v === undefined ||
+        (/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v.slice(6), 'base64').length >= 24),
+      {
+        message: 'must be whsec_ followed by the base64 of at least 24 bytes',
+      },
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -117,6 +133,13 @@ export const envSchema = z.preprocess(
       }
       if (e.REDIS_MODE === 'sentinel' && !e.REDIS_SENTINELS?.length) {
         problem('REDIS_SENTINELS', 'is required when REDIS_MODE=sentinel');
+      }
+      if (e.WEBHOOK_URLS.length > 0 && e.WEBHOOK_SECRET === undefined) {
+        problem('WEBHOOK_SECRET', 'is required when WEBHOOK_URLS is set (every delivery is signed)');
+      }
+      for (const u of e.WEBHOOK_URLS) {
+        if (!isUrl(u, ['http', 'https']))
+          problem('WEBHOOK_URLS', `has ${u.slice(0, 100)}, not an http(s) URL`);
       }
       if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
         problem('ADMIN_PASSWORD', 'and ADMIN_EMAIL go together: set both or neither');

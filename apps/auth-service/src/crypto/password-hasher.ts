@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import pLimit, { LimitFunction } from 'p-limit';
 import { APP_CONFIG, AppConfig, defaultHashConcurrency } from '../config/app-config';
+import { traced } from '../observability/spans';
 
 /**
  * argon2id at OWASP's minimum (19 MiB, t=2, p=1). The `argon2` binding hashes on libuv's thread
@@ -34,16 +35,17 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return this.limit(() => argon2.hash(password, ARGON2_OPTIONS));
+    return traced('argon2.hash', () => this.limit(() => argon2.hash(password, ARGON2_OPTIONS)));
   }
 
   async verify(hash: string | null | undefined, password: string): Promise<boolean> {
     try {
+      // One span name for both paths: a trace must not tell an unknown email from a known one.
       if (!hash) {
-        await this.limit(() => argon2.verify(this.dummyHash, password));
+        await traced('argon2.verify', () => this.limit(() => argon2.verify(this.dummyHash, password)));
         return false;
       }
-      return await this.limit(() => argon2.verify(hash, password));
+      return await traced('argon2.verify', () => this.limit(() => argon2.verify(hash, password)));
     } catch {
       return false;
     }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Attributes, SpanKind } from '@opentelemetry/api';
 import { createTransport, Transporter } from 'nodemailer';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { traced } from '../observability/spans';
 
 export interface MailMessage {
   to: string;
@@ -16,9 +18,18 @@ export interface MailMessage {
 export class MailService implements OnModuleDestroy {
   private readonly logger = new Logger('Mail');
   private readonly transport?: Transporter;
+  /** The SMTP server of the span, never the URL (which may carry the credentials). */
+  private readonly server: Attributes = {};
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    if (config.mail.smtpUrl) this.transport = createTransport(config.mail.smtpUrl);
+    if (config.mail.smtpUrl) {
+      this.transport = createTransport(config.mail.smtpUrl);
+      const url = new URL(config.mail.smtpUrl);
+      this.server = {
+        'server.address': url.hostname,
+        ...(url.port ? { 'server.port': Number(url.port) } : {}),
+      };
+    }
   }
 
   async send(message: MailMessage): Promise<void> {
@@ -26,7 +37,11 @@ export class MailService implements OnModuleDestroy {
       this.logger.log(`(no SMTP_URL) mail to ${message.to}: ${message.subject}\n${message.text}`);
       return;
     }
-    await this.transport.sendMail({ from: this.config.mail.from, ...message });
+    const transport = this.transport;
+    await traced('smtp send', () => transport.sendMail({ from: this.config.mail.from, ...message }), {
+      kind: SpanKind.CLIENT,
+      attributes: this.server,
+    });
   }
 
   /** Sends without making the caller wait or fail: the HTTP answer must not depend on the mail. */

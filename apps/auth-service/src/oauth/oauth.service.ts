@@ -178,7 +178,7 @@ export class OAuthService {
 
   /** Sign-in ends with a new session; linking keeps the caller's own session. */
   async finish(outcome: OAuthOutcome, client: ClientInfo): Promise<TokenResponse | undefined> {
-    return outcome.mode === 'sign_in' ? this.sessions.start(outcome.user, client) : undefined;
+    return outcome.mode === 'sign_in' ? this.sessions.start(outcome.user, client, 'oauth') : undefined;
   }
 
   accounts(userId: string): Promise<OAuthAccountView[]> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pino, { DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { LINE_OPTIONS } from './logging';
+import { redactedQuery } from './redacted-query';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const QUIET_ROUTES = new Set(['/metrics', '/health/live', '/health/ready']);
@@ -10,9 +11,7 @@ const QUIET_ROUTES = new Set(['/metrics', '/health/live', '/health/ready']);
 /** The path with every query value replaced: query strings may carry tokens (email links). */
 function safeUrl(url: string): string {
   const q = url.indexOf('?');
-  if (q < 0) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  return `${url.slice(0, q)}?${[...params.keys()].map((k) => `${encodeURIComponent(k)}=[Redacted]`).join('&')}`;
+  return q < 0 ? url : `${url.slice(0, q)}?${redactedQuery(url.slice(q + 1))}`;
 }
 
 /**

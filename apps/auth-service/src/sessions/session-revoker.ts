@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Prisma, PrismaService } from '@app/database';
+import type { NewSecurityEvent } from '../events/event-types';
+import { SecurityEvents } from '../events/security-events';
 import { RevocationLog } from './revocation-log';
 import { RevokedSessions } from './revoked-sessions';
 import { SessionStateCache } from './session-state.cache';
@@ -67,6 +69,7 @@ export class SessionRevoker {
     private readonly stateCache: SessionStateCache,
     private readonly log: RevocationLog,
     private readonly revoked: RevokedSessions,
+    private readonly events: SecurityEvents,
     @Inject(REVOCATION_LISTENERS) private readonly listeners: RevocationListener[],
   ) {}
 
@@ -77,10 +80,10 @@ export class SessionRevoker {
   async revoke(
     filter: SessionFilter,
     reason: RevocationReason,
-    options: { tx?: RevocationTransaction } = {},
+    options: { tx?: RevocationTransaction; event?: NewSecurityEvent } = {},
   ): Promise<SessionState[]> {
     const tx = options.tx;
-    if (!tx) return this.inTransaction((own) => this.revoke(filter, reason, { tx: own }));
+    if (!tx) return this.inTransaction((own) => this.revoke(filter, reason, { ...options, tx: own }));
     const revokedAt = new Date();
     const sessions = await tx.client.session.updateManyAndReturn({
       where: { ...where(filter), revokedAt: null },
@@ -91,7 +94,14 @@ export class SessionRevoker {
       const logged = await this.log.append(tx.client, reason, sessions, revokedAt);
       tx.committed.push({ reason, sessions, until: logged[0]?.expiresAt ?? revokedAt });
     }
+    // The security event of the change that revoked, in its transaction (even when nothing was active).
+    if (options.event) await this.events.record(tx.client, options.event);
     return sessions;
+  }
+
+  /** Records a security event in the revoking transaction (when the event depends on what was revoked). */
+  record(tx: RevocationTransaction, event: NewSecurityEvent): Promise<void> {
+    return this.events.record(tx.client, event);
   }
 
   /**

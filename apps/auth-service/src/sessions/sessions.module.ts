@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CacheModule } from '@app/cache';
 import { APP_CONFIG } from '../config/app-config';
+import { EventsModule } from '../events/events.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { SessionActivity } from './session-activity';
@@ -21,6 +22,7 @@ import { SessionsService } from './sessions.service';
   imports: [
     UsersModule,
     TokensModule,
+    EventsModule,
     CacheModule.forFeature({ inject: [APP_CONFIG], useFactory: sessionsCacheEntities }),
   ],
   providers: [

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CacheService } from '@app/cache';
-import { PrismaService, ReadReplicas } from '@app/database';
+import { Prisma, PrismaService, ReadReplicas } from '@app/database';
+import type { NewSecurityEvent } from '../events/event-types';
+import { SecurityEvents } from '../events/security-events';
 import { PublicUser } from '../users/public-user';
 import { accountDisabled } from '../users/sign-in-policy';
 import { UsersRepository } from '../users/users.repository';
@@ -42,6 +44,7 @@ export class SessionsRepository {
     private readonly cache: CacheService,
     private readonly stateCache: SessionStateCache,
     private readonly users: UsersRepository,
+    private readonly events: SecurityEvents,
   ) {}
 
   /**
@@ -50,8 +53,24 @@ export class SessionsRepository {
    * revokes the user's sessions in one transaction), so either the disable sees this session and
    * revokes it, or this insert sees the disable and inserts nothing (403 `account_disabled`).
    */
-  async create(session: NewSession): Promise<SessionState> {
-    const rows = await this.prisma.$queryRaw<SessionState[]>`
+  async create(session: NewSession, event?: NewSecurityEvent): Promise<SessionState> {
+    // With an event (login.succeeded), both commit together.
+    const state = event
+      ? await this.prisma.$transaction(async (tx) => {
+          const created = await this.insert(tx, session);
+          await this.events.record(tx, { ...event, sessionId: created.id });
+          return created;
+        })
+      : await this.insert(this.prisma, session);
+    await this.stateCache.write([state]);
+    return state;
+  }
+
+  private async insert(
+    db: PrismaService | Prisma.TransactionClient,
+    session: NewSession,
+  ): Promise<SessionState> {
+    const rows = await db.$queryRaw<SessionState[]>`
       INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, user_agent, ip)
       SELECT ${randomUUID()}::uuid, u.id, ${session.refreshTokenHash}, ${session.expiresAt},
              ${session.userAgent}, ${session.ip}
@@ -59,7 +78,6 @@ export class SessionsRepository {
       RETURNING id::text AS id, user_id::text AS "userId", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
     const state = rows[0];
     if (!state) throw accountDisabled();
-    await this.stateCache.write([state]);
     return state;
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
+import type { NewSecurityEvent } from '../events/event-types';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
 import { AccessTokenService } from '../tokens/access-token.service';
@@ -13,6 +14,9 @@ export interface ClientInfo {
   userAgent: string | null;
   ip: string | null;
 }
+
+/** How a session was started: the `method` of its login.succeeded event. */
+export type SignInMethod = 'password' | 'registration' | 'oauth' | 'mfa' | 'passkey';
 
 export interface TokenResponse {
   accessToken: string;
@@ -43,29 +47,45 @@ export class SessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async start(user: PublicUser, client: ClientInfo): Promise<TokenResponse> {
+  /** A new session, recorded as `login.succeeded` with how the user signed in (`method`). */
+  async start(
+    user: PublicUser,
+    client: ClientInfo,
+    method: SignInMethod = 'password',
+  ): Promise<TokenResponse> {
     const refresh = newSecretToken();
-    const session = await this.sessions.create({
-      userId: user.id,
-      refreshTokenHash: refresh.hash,
-      expiresAt: new Date(Date.now() + this.config.jwt.refreshTtl * 1000),
-      userAgent: client.userAgent,
-      ip: client.ip,
-    });
+    const session = await this.sessions.create(
+      {
+        userId: user.id,
+        refreshTokenHash: refresh.hash,
+        expiresAt: new Date(Date.now() + this.config.jwt.refreshTtl * 1000),
+        userAgent: client.userAgent,
+        ip: client.ip,
+      },
+      { type: 'login.succeeded', userId: user.id, client, details: { method } },
+    );
     return this.tokenResponse(user, session.id, refresh.token);
   }
 
   /** Rotation with reuse detection: a superseded token revokes its whole session. */
-  async refresh(refreshToken: string): Promise<TokenResponse> {
+  async refresh(refreshToken: string, client: ClientInfo | null = null): Promise<TokenResponse> {
     const oldHash = hashSecretToken(refreshToken);
     const next = newSecretToken();
     const session = await this.sessions.rotateRefreshToken(oldHash, next.hash);
     if (!session) {
+      const owner = await this.sessions.ownerOfRefreshToken(oldHash);
       // Disabling revoked the session: say why, rather than "invalid".
-      if ((await this.sessions.ownerOfRefreshToken(oldHash))?.disabled) throw accountDisabled();
+      if (owner?.disabled) throw accountDisabled();
       const reusedSessionId = await this.sessions.getSessionIdByRotatedToken(oldHash);
       if (reusedSessionId) {
-        await this.revoker.revoke({ sessionId: reusedSessionId }, 'refresh_token_reused');
+        await this.revoker.revoke({ sessionId: reusedSessionId }, 'refresh_token_reused', {
+          event: {
+            type: 'session.reuse_detected',
+            userId: owner?.userId,
+            sessionId: reusedSessionId,
+            client,
+          },
+        });
         throw new ApiError(
           'refresh_token_reused',
           'This refresh token was already used; the session has been revoked',
@@ -83,20 +103,31 @@ export class SessionsService {
     return sessions.map((s) => ({ ...s, current: s.id === currentSessionId }));
   }
 
-  async revoke(sessionId: string, reason: RevocationReason): Promise<void> {
-    await this.revoker.revoke({ sessionId }, reason);
+  async revoke(sessionId: string, reason: RevocationReason, event?: NewSecurityEvent): Promise<void> {
+    await this.revoker.revoke({ sessionId }, reason, { event });
   }
 
-  /** Another user's session answers exactly like a missing one. */
-  async revokeOwn(userId: string, sessionId: string): Promise<void> {
-    const revoked = await this.revoker.revoke({ sessionId, userId }, 'session_deleted');
+  /** Another user's session answers exactly like a missing one (and records nothing). */
+  async revokeOwn(userId: string, sessionId: string, client: ClientInfo | null = null): Promise<void> {
+    const revoked = await this.revoker.inTransaction(async (tx) => {
+      const sessions = await this.revoker.revoke({ sessionId, userId }, 'session_deleted', { tx });
+      if (sessions.length > 0) {
+        await this.revoker.record(tx, { type: 'session.revoked', userId, sessionId, client });
+      }
+      return sessions;
+    });
     if (revoked.length === 0) {
       throw new ApiError('session_not_found', 'No such session');
     }
   }
 
-  async revokeAll(userId: string, reason: RevocationReason, exceptSessionId?: string): Promise<void> {
-    await this.revoker.revoke({ userId, exceptSessionId }, reason);
+  async revokeAll(
+    userId: string,
+    reason: RevocationReason,
+    exceptSessionId?: string,
+    event?: NewSecurityEvent,
+  ): Promise<void> {
+    await this.revoker.revoke({ userId, exceptSessionId }, reason, { event });
   }
 
   private async tokenResponse(

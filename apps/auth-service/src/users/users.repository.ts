@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CacheDiagnostics, CacheService, EntrySpec, LoadSpec } from '@app/cache';
 import { isUniqueViolation, PrismaService, ReadReplicas } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
+import type { EventClient } from '../events/event-types';
+import { SecurityEvents } from '../events/security-events';
 import { CacheableUser, PublicUser, publicUserSelect, toCacheableUser } from './public-user';
 import { USER, USER_BY_EMAIL } from './users.cache';
 
@@ -25,6 +27,7 @@ export class UsersRepository {
     private readonly cache: CacheService,
     private readonly diagnostics: CacheDiagnostics,
     private readonly keys: RedisKeys,
+    private readonly events: SecurityEvents,
   ) {}
 
   entry(id: string): EntrySpec<CacheableUser> {
@@ -61,16 +64,23 @@ export class UsersRepository {
     return this.prisma.user.findUnique({ where: { id }, select: credentialsSelect });
   }
 
-  /** Null when the email is already registered. */
-  async create(data: {
-    email: string;
-    passwordHash: string | null;
-    name?: string | null;
-    roles?: string[];
-  }): Promise<PublicUser | null> {
+  /** Null when the email is already registered. Recorded as `user.registered` in the same transaction. */
+  async create(
+    data: {
+      email: string;
+      passwordHash: string | null;
+      name?: string | null;
+      roles?: string[];
+    },
+    client: EventClient | null = null,
+  ): Promise<PublicUser | null> {
     let user: PublicUser;
     try {
-      user = await this.prisma.user.create({ data, select: publicUserSelect });
+      user = await this.prisma.$transaction(async (tx) => {
+        const created = await tx.user.create({ data, select: publicUserSelect });
+        await this.events.record(tx, { type: 'user.registered', userId: created.id, client });
+        return created;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;
