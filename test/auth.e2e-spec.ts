@@ -160,6 +160,25 @@ describe('auth: register, login, refresh, logout, me', () => {
       expect(res.headers.get('set-cookie')).toContain(`refresh_token=${res.body.refreshToken}`);
     });
 
+    it('a cookie refresh without an allowed Origin is refused, also with {"refreshToken": null} in the body', async () => {
+      const user = await UserFactory.register(a.http);
+      const cookie = `refresh_token=${user.tokens.refreshToken}`;
+      for (const body of [undefined, {}, { refreshToken: null }]) {
+        expectError(
+          await a.http.post('/api/v1/auth/refresh', body, { headers: { cookie } }),
+          403,
+          'forbidden',
+        );
+        expectError(
+          await a.http.post('/api/v1/auth/refresh', body, {
+            headers: { cookie, origin: 'https://evil.example' },
+          }),
+          403,
+          'forbidden',
+        );
+      }
+    });
+
     it('detects reuse of a rotated token and revokes the whole session', async () => {
       const user = await UserFactory.register(a.http);
       const rotated = await a.http.post('/api/v1/auth/refresh', { refreshToken: user.tokens.refreshToken });

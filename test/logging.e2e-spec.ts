@@ -145,3 +145,25 @@ describe('logs: JSON lines, request ids, no secrets', () => {
     expect(entries.some((e) => typeof e.context === 'string' && e.msg)).toBe(true);
   });
 });
+
+describe('logs: a warning at start when instances could disagree', () => {
+  it('a shared DATABASE_URL without REDIS_URL is said at start; with Redis nothing is said', async () => {
+    const started = async (env: Record<string, string | undefined>) => {
+      const lines: string[] = [];
+      const config = loadConfig(
+        Object.fromEntries(
+          Object.entries({ ...baseEnv(), LOG_LEVEL: 'warn', ...env }).filter(([, v]) => v !== undefined),
+        ),
+      );
+      const app = await createApp(config, {
+        logDestination: { write: (chunk: string) => void lines.push(chunk) },
+      });
+      await app.close();
+      return lines.join('');
+    };
+    expect(await started({ REDIS_URL: undefined })).toContain(
+      'REDIS_URL is unset: this instance caches alone',
+    );
+    expect(await started({})).not.toContain('REDIS_URL is unset');
+  });
+});

@@ -245,6 +245,24 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       expect(ttl).toBeLessThanOrEqual(600);
     });
 
+    it('is rate-limited per client IP (each call stores a pending state row)', async () => {
+      const limited = await startInstance({
+        ...providerEnv(),
+        RATE_LIMIT_ENABLED: 'true',
+        RATE_LIMIT_OAUTH_AUTHORIZE_IP: '3/60',
+        CACHE_KEY_PREFIX: `oauth_rl_${Date.now()}`,
+      });
+      try {
+        const path = `/api/v1/auth/oauth/acme/authorize?redirect_uri=${encodeURIComponent(FRONTEND)}`;
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i++) statuses.push((await limited.http.get(path)).status);
+        expect(statuses).toEqual([302, 302, 302, 429]);
+        expectError(await limited.http.get(path), 429, 'too_many_requests');
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('answers 404 unknown_provider for a provider that is not configured', async () => {
       const res = await a.http.get(
         `/api/v1/auth/oauth/nope/authorize?redirect_uri=${encodeURIComponent(FRONTEND)}`,

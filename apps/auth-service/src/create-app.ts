@@ -71,6 +71,14 @@ export async function createApp(
   setupOpenApi(app, config);
   // Ends with process.exit, not a re-sent signal, so that `exit` flushes the asynchronous log.
   app.enableShutdownHooks([], { useProcessExit: true });
+  if (config.database.url && !config.redis.url) {
+    // A shared database suggests several instances; without Redis their caches cannot agree.
+    logger.warn(
+      'REDIS_URL is unset: this instance caches alone. Run several instances on one DATABASE_URL only with ' +
+        'a shared Redis: without it a cached user, profile or role change reaches the others only after ' +
+        'their L1 entries expire (up to 60 s); revocations still reach them through PostgreSQL within 1 s.',
+    );
+  }
   return app;
 }
 

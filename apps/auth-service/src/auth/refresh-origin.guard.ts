@@ -34,7 +34,9 @@ export class RefreshOriginGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const fromBody = (request.body as { refreshToken?: unknown } | undefined | null)?.refreshToken;
-    if (fromBody !== undefined || !readRefreshCookie(request)) return true;
+    // Only a token actually given in the body skips the check: `{"refreshToken": null}` falls back
+    // to the cookie like an absent one, so it is a cookie refresh and needs the Origin too.
+    if (typeof fromBody === 'string' || !readRefreshCookie(request)) return true;
     const origin = header(request, 'origin') ?? header(request, 'referer');
     const source = originOf(origin);
     if (source && this.allowed.has(source)) return true;

@@ -79,7 +79,8 @@ export interface AppConfig {
     activityFlushIntervalMs: number;
   };
   jwt: { issuer: string; audience: string; accessTtl: number; refreshTtl: number; privateKeyPem?: string };
-  mail: { smtpUrl?: string; from: string };
+  /** `smtpUrl` unset: mails are written to the log, outside production only (`logUnsent`). */
+  mail: { smtpUrl?: string; from: string; logUnsent: boolean };
   oauth: {
     allowedRedirects: string[];
     clients: OAuthProviderConfig[];
@@ -187,7 +188,7 @@ function toAppConfig(e: Env): AppConfig {
       refreshTtl: e.REFRESH_TOKEN_TTL,
       privateKeyPem: e.JWT_PRIVATE_KEY,
     },
-    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, logUnsent: e.NODE_ENV !== 'production' },
     oauth: {
       allowedRedirects: e.OAUTH_ALLOWED_REDIRECTS,
       clients: e.OAUTH_PROVIDERS,
@@ -215,6 +216,7 @@ function toAppConfig(e: Env): AppConfig {
       forgotEmail: e.RATE_LIMIT_FORGOT_EMAIL,
       resendIp: e.RATE_LIMIT_RESEND_IP,
       introspectIp: e.RATE_LIMIT_INTROSPECT_IP,
+      oauthAuthorizeIp: e.RATE_LIMIT_OAUTH_AUTHORIZE_IP,
     },
     logLevel: e.LOG_LEVEL,
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,

@@ -94,6 +94,8 @@ const variables = z.object({
   ADMIN_PASSWORD: z.string().min(8, { message: 'must be at least 8 characters' }).max(128).optional(),
   RATE_LIMIT_ENABLED: bool(true),
   ...rateLimitVariables,
+  /** `production`: no development conveniences (mail links written to the log). */
+  NODE_ENV: z.string().optional(),
   EVENTS_RETENTION_DAYS: int(90, 1, 36_500),
   EVENTS_RETENTION_INTERVAL_MS: int(3_600_000, 0, 86_400_000),
   WEBHOOK_URLS: list,

@@ -38,6 +38,8 @@ const RATE_LIMIT_DEFAULTS = {
   RATE_LIMIT_RESEND_IP: '5/900',
   /** Failed introspection client authentications per client IP (secret guessing); calls that authenticate are not counted. */
   RATE_LIMIT_INTROSPECT_IP: '20/60',
+  /** OAuth sign-ins and links started per client IP: each one stores a pending flow. */
+  RATE_LIMIT_OAUTH_AUTHORIZE_IP: '30/300',
 } as const;
 
 export interface Rate {
@@ -58,6 +60,7 @@ export interface RateLimitSettings {
   forgotEmail: Rate;
   resendIp: Rate;
   introspectIp: Rate;
+  oauthAuthorizeIp: Rate;
 }
 
 /** `POINTS/SECONDS`, e.g. `10/60`: at most 10 requests per 60 s. */
@@ -89,4 +92,5 @@ export const rateLimitVariables = {
   RATE_LIMIT_FORGOT_EMAIL: rate(D.RATE_LIMIT_FORGOT_EMAIL),
   RATE_LIMIT_RESEND_IP: rate(D.RATE_LIMIT_RESEND_IP),
   RATE_LIMIT_INTROSPECT_IP: rate(D.RATE_LIMIT_INTROSPECT_IP),
+  RATE_LIMIT_OAUTH_AUTHORIZE_IP: rate(D.RATE_LIMIT_OAUTH_AUTHORIZE_IP),
 };

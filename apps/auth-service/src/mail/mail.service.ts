@@ -12,7 +12,8 @@ export interface MailMessage {
 
 /**
  * Sends through SMTP_URL with nodemailer; with no SMTP_URL each message is written to the log
- * instead (the one log line allowed to carry a token, for development).
+ * instead (the one log line allowed to carry a token, for development), except with
+ * NODE_ENV=production, where only the failure is logged.
  */
 @Injectable()
 export class MailService implements OnModuleDestroy {
@@ -34,7 +35,12 @@ export class MailService implements OnModuleDestroy {
 
   async send(message: MailMessage): Promise<void> {
     if (!this.transport) {
-      this.logger.log(`(no SMTP_URL) mail to ${message.to}: ${message.subject}\n${message.text}`);
+      if (this.config.mail.logUnsent) {
+        this.logger.log(`(no SMTP_URL) mail to ${message.to}: ${message.subject}\n${message.text}`);
+      } else {
+        // In production the text (a reset or verification link, i.e. a credential) never goes to the log.
+        this.logger.error(`"${message.subject}" not sent: no SMTP_URL configured`);
+      }
       return;
     }
     const transport = this.transport;

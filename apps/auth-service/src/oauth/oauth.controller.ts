@@ -25,6 +25,7 @@ import { OAuthMetrics } from './oauth.metrics';
 import { OAuthAccountView } from './oauth.repository';
 import { OAuthOutcome, OAuthService } from './oauth.service';
 import { OAuthCallbackGuard } from './passport/oauth-callback.guard';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 
 @ApiTags('oauth')
 @Controller('auth/oauth')
@@ -55,6 +56,7 @@ export class OAuthController {
   }
 
   @Get(':provider/authorize')
+  @RateLimit('oauth_authorize_ip')
   @Redirect()
   @ApiQuery({ name: 'redirect_uri', description: 'One of OAUTH_ALLOWED_REDIRECTS, exactly' })
   @ApiFoundResponse({ description: 'To the provider, with state, nonce and PKCE (S256)' })

@@ -17,7 +17,13 @@ export const KNOWN_CLIENT_SECONDS = 14 * 86_400;
 
 /** The limits a route can name with `@RateLimit(...)`; each counts requests per key. */
 export type RequestLimit =
-  'login_ip' | 'register_ip' | 'forgot_ip' | 'forgot_email' | 'resend_ip' | 'introspect_ip';
+  | 'login_ip'
+  | 'register_ip'
+  | 'forgot_ip'
+  | 'forgot_email'
+  | 'resend_ip'
+  | 'introspect_ip'
+  | 'oauth_authorize_ip';
 /** Every limit, as counted in `auth_rate_limit_rejections_total{limit}`. */
 export type LimitName = RequestLimit | 'login_lockout' | 'login_account';
 
@@ -29,6 +35,7 @@ export const REQUEST_LIMIT_KEY: Record<RequestLimit, 'ip' | 'email'> = {
   forgot_email: 'email',
   resend_ip: 'ip',
   introspect_ip: 'ip',
+  oauth_authorize_ip: 'ip',
 };
 
 export function requestLimitRates(settings: RateLimitSettings): Record<RequestLimit, Rate> {
@@ -39,6 +46,7 @@ export function requestLimitRates(settings: RateLimitSettings): Record<RequestLi
     forgot_email: settings.forgotEmail,
     resend_ip: settings.resendIp,
     introspect_ip: settings.introspectIp,
+    oauth_authorize_ip: settings.oauthAuthorizeIp,
   };
 }
 

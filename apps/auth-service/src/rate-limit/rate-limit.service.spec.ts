@@ -144,6 +144,7 @@ describe('rate-limit configuration', () => {
       forgotEmail: { points: 3, durationSeconds: 3600 },
       resendIp: { points: 5, durationSeconds: 900 },
       introspectIp: { points: 20, durationSeconds: 60 },
+      oauthAuthorizeIp: { points: 30, durationSeconds: 300 },
     });
   });
 
