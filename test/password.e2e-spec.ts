@@ -66,6 +66,32 @@ describe('password: change, forgot, reset', () => {
     const change = (token: string, body: unknown) =>
       a.http.post('/api/v1/auth/password/change', body, { token });
 
+    it('counts wrong current passwords per user: over the limit 429, even with the right one; others unaffected', async () => {
+      const limited = await startInstance({
+        RATE_LIMIT_ENABLED: 'true',
+        RATE_LIMIT_PASSWORD_CHANGE_FAILURES: '3/60',
+        CACHE_KEY_PREFIX: `pwchange_${Date.now()}`,
+      });
+      try {
+        const user = await UserFactory.register(limited.http);
+        const other = await UserFactory.register(limited.http);
+        const attempt = (who: RegisteredUser, currentPassword: string) =>
+          limited.http.post(
+            '/api/v1/auth/password/change',
+            { currentPassword, newPassword: strongPassword() },
+            { token: who.tokens.accessToken },
+          );
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i++)
+          statuses.push((await attempt(user, `wrong-${i}-${strongPassword()}`)).status);
+        expect(statuses).toEqual([401, 401, 401, 429]);
+        expectError(await attempt(user, user.password), 429, 'too_many_requests');
+        expect((await attempt(other, other.password)).status).toBe(204);
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('answers 204: the current session keeps working, every other one is revoked, the new password is in force', async () => {
       const user = await UserFactory.register(a.http);
       const current = await UserFactory.login(a.http, user);

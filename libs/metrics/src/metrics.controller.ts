@@ -1,16 +1,22 @@
 import { Controller, Get, Header, Headers, UnauthorizedException } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { MetricsService } from './metrics.service';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-@ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics' })
+  @ApiBearerAuth()
+  @ApiOkResponse({
+    description: 'Prometheus text exposition',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiUnauthorizedResponse({ description: 'A metrics token is configured and was not presented' })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('Cache-Control', 'no-store')
   scrape(@Headers('authorization') authorization?: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
@@ -16,6 +16,7 @@ export class EventsController {
   constructor(private readonly events: SecurityEvents) {}
 
   @Get()
+  @ApiOperation({ summary: "The caller's security events" })
   @ApiOkResponse({ type: SecurityEventPageDto })
   @ApiErrors('validation_failed')
   list(

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Req, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
 import { clientInfo } from '../auth/client-info';
@@ -21,6 +21,7 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
+  @ApiOperation({ summary: "List the caller's active sessions" })
   @ApiOkResponse({ type: [SessionDto], description: 'Active sessions only' })
   list(@CurrentPrincipal() principal: Principal): Promise<SessionListItem[]> {
     return this.sessions.listActive(principal.userId, principal.sessionId);
@@ -28,6 +29,7 @@ export class SessionsController {
 
   // A malformed id cannot name one of the caller's sessions: same answer as an unknown one.
   @Delete(':id')
+  @ApiOperation({ summary: "Revoke one of the caller's sessions" })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'That session is revoked' })
   @ApiErrors('session_not_found')

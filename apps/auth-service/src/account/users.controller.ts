@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Patch, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
@@ -18,6 +18,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Patch()
+  @ApiOperation({ summary: "Update the caller's user" })
   @ApiOkResponse({ type: PublicUserDto })
   @ApiErrors('validation_failed')
   updateMe(@CurrentPrincipal() principal: Principal, @Body() body: UpdateUserDto): Promise<PublicUser> {
@@ -25,12 +26,14 @@ export class UsersController {
   }
 
   @Get('profile')
+  @ApiOperation({ summary: "The caller's profile" })
   @ApiOkResponse({ type: ProfileDto })
   getProfile(@CurrentPrincipal() principal: Principal): Promise<ProfileView> {
     return this.users.getProfile(principal.userId);
   }
 
   @Patch('profile')
+  @ApiOperation({ summary: "Update the caller's profile" })
   @ApiOkResponse({ type: ProfileDto })
   @ApiErrors('validation_failed')
   updateProfile(

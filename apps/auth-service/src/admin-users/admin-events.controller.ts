@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { Roles } from '../admin/roles.decorator';
 import { RolesGuard } from '../admin/roles.guard';
@@ -19,6 +19,7 @@ export class AdminEventsController {
   constructor(private readonly events: SecurityEvents) {}
 
   @Get()
+  @ApiOperation({ summary: 'Security events of every account' })
   @ApiOkResponse({ type: SecurityEventPageDto })
   @ApiErrors('validation_failed')
   list(

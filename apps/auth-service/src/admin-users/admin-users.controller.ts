@@ -12,7 +12,7 @@ import {
   Req,
   UseGuards,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import type { Principal } from '../access/principal';
@@ -43,6 +43,7 @@ export class AdminUsersController {
   constructor(private readonly users: AdminUsersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Search users' })
   @ApiOkResponse({ type: AdminUserPageDto, description: 'Newest first' })
   @ApiErrors('validation_failed')
   list(@Query() query: ListUsersQueryDto): Promise<AdminUserPage> {
@@ -54,6 +55,7 @@ export class AdminUsersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A user, with admin details' })
   @ApiOkResponse({ type: AdminUserDto })
   @ApiErrors('user_not_found')
   get(@Param('id', userId()) id: string): Promise<AdminUser> {
@@ -61,6 +63,7 @@ export class AdminUsersController {
   }
 
   @Post(':id/disable')
+  @ApiOperation({ summary: 'Disable a user and revoke their sessions' })
   @HttpCode(204)
   @ApiNoContentResponse({
     description: 'Every session revoked at once; every way in answers 403 account_disabled',
@@ -71,6 +74,7 @@ export class AdminUsersController {
   }
 
   @Post(':id/enable')
+  @ApiOperation({ summary: 'Enable a user' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The account may sign in again' })
   @ApiErrors('user_not_found')
@@ -79,6 +83,7 @@ export class AdminUsersController {
   }
 
   @Put(':id/roles')
+  @ApiOperation({ summary: "Replace a user's roles" })
   @ApiOkResponse({
     type: AdminUserDto,
     description: 'Shown at once by /auth/me and introspection; removing a role revokes every session',
@@ -93,6 +98,7 @@ export class AdminUsersController {
   }
 
   @Get(':id/sessions')
+  @ApiOperation({ summary: "A user's sessions" })
   @ApiOkResponse({ type: [SessionDto], description: "The user's active sessions" })
   @ApiErrors('user_not_found')
   sessions(@Param('id', userId()) id: string): Promise<SessionListItem[]> {
@@ -100,6 +106,7 @@ export class AdminUsersController {
   }
 
   @Delete(':id/sessions')
+  @ApiOperation({ summary: 'Revoke every session of a user' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every session of the user revoked' })
   @ApiErrors('user_not_found')

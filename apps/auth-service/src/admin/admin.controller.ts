@@ -9,7 +9,13 @@ import {
   Post,
   UseGuards,
 } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { ApiError } from '../common/api-error';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
@@ -40,24 +46,28 @@ export class AdminCacheController {
   ) {}
 
   @Get('stats')
+  @ApiOperation({ summary: 'Cache statistics' })
   @ApiOkResponse({ description: '{enabled, l1, l2, hitRate, errors, circuit} of this instance' })
   stats(): Promise<CacheStats> {
     return this.admin.stats();
   }
 
   @Get('health')
+  @ApiOperation({ summary: 'Cache health against its thresholds' })
   @ApiOkResponse({ description: '{status, checks, thresholds}' })
   cacheHealth(): Promise<CacheHealth> {
     return this.health.check();
   }
 
   @Get('users/:id')
+  @ApiOperation({ summary: "Inspect a user's cache entry" })
   @ApiOkResponse({ description: '{cached, data?}' })
   inspect(@Param('id', userId()) id: string): Promise<{ cached: boolean; data?: PublicUser }> {
     return this.admin.inspectUser(id);
   }
 
   @Delete('users/:id')
+  @ApiOperation({ summary: "Evict a user's cache entries on every instance" })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every cache entry of the user evicted, on every instance' })
   evict(@Param('id', userId()) id: string): Promise<void> {
@@ -65,6 +75,7 @@ export class AdminCacheController {
   }
 
   @Post('users/:id/validate')
+  @ApiOperation({ summary: "Compare a user's cache entry with the database and repair drift" })
   @HttpCode(200)
   @ApiOkResponse({ description: '{consistent, fixed, differences}' })
   validate(@Param('id', userId()) id: string): Promise<ConsistencyResult> {
@@ -72,6 +83,7 @@ export class AdminCacheController {
   }
 
   @Post('users/:id/sync')
+  @ApiOperation({ summary: 'Reload a user from the database into the cache' })
   @HttpCode(200)
   @ApiOkResponse({ description: 'The user re-read from the database into the cache' })
   @ApiErrors('not_found')
@@ -80,6 +92,7 @@ export class AdminCacheController {
   }
 
   @Post('bulk-sync')
+  @ApiOperation({ summary: 'Reload up to 1000 users into the cache' })
   @HttpCode(200)
   @ApiOkResponse({ description: '{succeeded, failed, total}' })
   bulkSync(@Body() body: BulkSyncDto): Promise<{ succeeded: number; failed: number; total: number }> {
@@ -87,6 +100,7 @@ export class AdminCacheController {
   }
 
   @Post('warm')
+  @ApiOperation({ summary: 'Start warming the cache' })
   @HttpCode(202)
   @ApiAcceptedResponse({ description: '{started: true}; progress in logs and metrics' })
   warm(): { started: true } {
@@ -95,6 +109,7 @@ export class AdminCacheController {
   }
 
   @Post('invalidate')
+  @ApiOperation({ summary: 'Invalidate the cache entries of a tag' })
   @HttpCode(200)
   @ApiOkResponse({ description: '{invalidated: n}' })
   invalidate(@Body() body: InvalidateTagDto): Promise<{ invalidated: number }> {

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
@@ -28,6 +34,7 @@ export class AuthController {
   ) {}
 
   @Post('register')
+  @ApiOperation({ summary: 'Register with email and password' })
   @RateLimit('register_ip')
   @ApiCreatedResponse({ type: TokenResponseDto })
   @ApiErrors('validation_failed', 'weak_password', 'email_taken', 'too_many_requests')
@@ -40,6 +47,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @ApiOperation({ summary: 'Log in with email and password' })
   @HttpCode(200)
   @RateLimit('login_ip', 'login_lockout')
   @OnRouteSend(AuthMetrics, (metrics) => metrics.countLogin)
@@ -54,6 +62,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @ApiOperation({ summary: 'Exchange a refresh token for new tokens (rotation)' })
   @HttpCode(200)
   @UseGuards(RefreshOriginGuard)
   @OnRouteSend(AuthMetrics, (metrics) => metrics.countRefresh)
@@ -74,7 +83,9 @@ export class AuthController {
   }
 
   @Post('logout')
+  @ApiOperation({ summary: 'Log out: revoke this session' })
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Revoked on every instance; the refresh cookie is cleared' })
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
   async logout(
@@ -87,7 +98,9 @@ export class AuthController {
   }
 
   @Post('logout-all')
+  @ApiOperation({ summary: 'Log out everywhere: revoke every session of the user' })
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Every session revoked; the refresh cookie is cleared' })
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
   async logoutAll(
@@ -100,6 +113,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiOperation({ summary: "The caller's user" })
   @UseGuards(BearerAuthGuard)
   @AnswerFromMemory(MeFromMemory)
   @ApiBearer()

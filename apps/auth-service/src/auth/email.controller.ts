@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
@@ -13,6 +13,7 @@ export class EmailController {
   constructor(private readonly verification: EmailVerificationService) {}
 
   @Post('verify')
+  @ApiOperation({ summary: 'Verify an email address with an emailed token' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'emailVerified is now true' })
   @ApiErrors('validation_failed', 'invalid_verification_token')
@@ -21,6 +22,7 @@ export class EmailController {
   }
 
   @Post('resend')
+  @ApiOperation({ summary: 'Send the verification email again' })
   @HttpCode(202)
   @RateLimit('resend_ip')
   @UseGuards(BearerAuthGuard)

@@ -217,6 +217,7 @@ function toAppConfig(e: Env): AppConfig {
       resendIp: e.RATE_LIMIT_RESEND_IP,
       introspectIp: e.RATE_LIMIT_INTROSPECT_IP,
       oauthAuthorizeIp: e.RATE_LIMIT_OAUTH_AUTHORIZE_IP,
+      passwordChangeFailures: e.RATE_LIMIT_PASSWORD_CHANGE_FAILURES,
     },
     logLevel: e.LOG_LEVEL,
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,

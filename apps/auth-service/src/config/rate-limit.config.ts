@@ -40,6 +40,8 @@ const RATE_LIMIT_DEFAULTS = {
   RATE_LIMIT_INTROSPECT_IP: '20/60',
   /** OAuth sign-ins and links started per client IP: each one stores a pending flow. */
   RATE_LIMIT_OAUTH_AUTHORIZE_IP: '30/300',
+  /** Wrong current passwords given to POST /auth/password/change per user: a stolen access token must not allow online guessing. */
+  RATE_LIMIT_PASSWORD_CHANGE_FAILURES: '5/900',
 } as const;
 
 export interface Rate {
@@ -61,6 +63,7 @@ export interface RateLimitSettings {
   resendIp: Rate;
   introspectIp: Rate;
   oauthAuthorizeIp: Rate;
+  passwordChangeFailures: Rate;
 }
 
 /** `POINTS/SECONDS`, e.g. `10/60`: at most 10 requests per 60 s. */
@@ -93,4 +96,5 @@ export const rateLimitVariables = {
   RATE_LIMIT_RESEND_IP: rate(D.RATE_LIMIT_RESEND_IP),
   RATE_LIMIT_INTROSPECT_IP: rate(D.RATE_LIMIT_INTROSPECT_IP),
   RATE_LIMIT_OAUTH_AUTHORIZE_IP: rate(D.RATE_LIMIT_OAUTH_AUTHORIZE_IP),
+  RATE_LIMIT_PASSWORD_CHANGE_FAILURES: rate(D.RATE_LIMIT_PASSWORD_CHANGE_FAILURES),
 };

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, HttpStatus, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { DatabaseHealthIndicator } from './database.health';
@@ -15,6 +15,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process runs' })
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ description: 'The process is running' })
   live(): { status: 'ok' } {
@@ -25,6 +26,7 @@ export class HealthController {
    * Ready when PostgreSQL answers. Redis is reported but optional: `down` in the body, still 200.
    */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: PostgreSQL answers' })
   @HealthCheck()
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ description: 'PostgreSQL answers (Redis status reported in the body)' })

@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConsumes,
   ApiOkResponse,
+  ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
@@ -34,6 +35,7 @@ export class IntrospectionController {
   constructor(private readonly introspection: IntrospectionService) {}
 
   @Post('introspect')
+  @ApiOperation({ summary: 'Introspect an access token (RFC 7662)' })
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @UseGuards(ClientCredentialsGuard)

@@ -12,7 +12,15 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ApiFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiFoundResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
@@ -33,12 +41,14 @@ export class OAuthController {
   constructor(private readonly oauth: OAuthService) {}
 
   @Get('providers')
+  @ApiOperation({ summary: 'List the configured OAuth providers' })
   @ApiOkResponse({ type: [OAuthProviderDto] })
   providers(): { id: string; name: string }[] {
     return this.oauth.list();
   }
 
   @Get('accounts')
+  @ApiOperation({ summary: 'List the OAuth accounts linked to the caller' })
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
   @ApiOkResponse({ type: [OAuthAccountDto] })
@@ -47,7 +57,9 @@ export class OAuthController {
   }
 
   @Delete('accounts/:provider')
+  @ApiOperation({ summary: 'Unlink an OAuth account' })
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Unlinked' })
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
   @ApiErrors('oauth_account_not_found', 'last_login_method')
@@ -56,6 +68,7 @@ export class OAuthController {
   }
 
   @Get(':provider/authorize')
+  @ApiOperation({ summary: 'Start an OAuth sign-in (redirect to the provider)' })
   @RateLimit('oauth_authorize_ip')
   @Redirect()
   @ApiQuery({ name: 'redirect_uri', description: 'One of OAUTH_ALLOWED_REDIRECTS, exactly' })
@@ -72,6 +85,8 @@ export class OAuthController {
   }
 
   @Get(':provider/callback')
+  @ApiOperation({ summary: 'Complete an OAuth sign-in or link (provider redirect)' })
+  @ApiParam({ name: 'provider', description: 'A configured provider id' })
   @UseGuards(OAuthCallbackGuard)
   @OnRouteSend(OAuthMetrics, (metrics) => metrics.countCallback)
   @Redirect()
@@ -99,6 +114,7 @@ export class OAuthController {
   }
 
   @Post(':provider/link')
+  @ApiOperation({ summary: 'Start linking a provider account to the caller' })
   @HttpCode(200)
   @UseGuards(BearerAuthGuard)
   @ApiBearer()

@@ -23,12 +23,16 @@ export type RequestLimit =
   | 'forgot_email'
   | 'resend_ip'
   | 'introspect_ip'
-  | 'oauth_authorize_ip';
+  | 'oauth_authorize_ip'
+  | 'password_change_user';
 /** Every limit, as counted in `auth_rate_limit_rejections_total{limit}`. */
 export type LimitName = RequestLimit | 'login_lockout' | 'login_account';
 
-/** What a request limit is keyed by: the client IP, or the email in the body. */
-export const REQUEST_LIMIT_KEY: Record<RequestLimit, 'ip' | 'email'> = {
+/**
+ * What a request limit is keyed by: the client IP, the email in the body, or the authenticated
+ * user (counted by its route, which knows which requests failed: not by the guard).
+ */
+export const REQUEST_LIMIT_KEY: Record<RequestLimit, 'ip' | 'email' | 'user'> = {
   login_ip: 'ip',
   register_ip: 'ip',
   forgot_ip: 'ip',
@@ -36,6 +40,7 @@ export const REQUEST_LIMIT_KEY: Record<RequestLimit, 'ip' | 'email'> = {
   resend_ip: 'ip',
   introspect_ip: 'ip',
   oauth_authorize_ip: 'ip',
+  password_change_user: 'user',
 };
 
 export function requestLimitRates(settings: RateLimitSettings): Record<RequestLimit, Rate> {
@@ -47,6 +52,7 @@ export function requestLimitRates(settings: RateLimitSettings): Record<RequestLi
     resend_ip: settings.resendIp,
     introspect_ip: settings.introspectIp,
     oauth_authorize_ip: settings.oauthAuthorizeIp,
+    password_change_user: settings.passwordChangeFailures,
   };
 }
 

@@ -40,7 +40,9 @@ export class RateLimitGuard implements CanActivate {
     const email = bodyEmail(request);
     for (const name of names) {
       if (name === 'login_lockout') continue;
-      const key = REQUEST_LIMIT_KEY[name] === 'ip' ? ip : email && this.keys.rateLimitAccount(email);
+      const keyedBy = REQUEST_LIMIT_KEY[name];
+      if (keyedBy === 'user') continue;
+      const key = keyedBy === 'ip' ? ip : email && this.keys.rateLimitAccount(email);
       if (!key) continue;
       const refusal = await this.limits.hit(name, key);
       if (refusal) throw refusal;

@@ -145,6 +145,7 @@ describe('rate-limit configuration', () => {
       resendIp: { points: 5, durationSeconds: 900 },
       introspectIp: { points: 20, durationSeconds: 60 },
       oauthAuthorizeIp: { points: 30, durationSeconds: 300 },
+      passwordChangeFailures: { points: 5, durationSeconds: 900 },
     });
   });
 

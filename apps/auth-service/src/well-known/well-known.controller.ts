@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CacheResponse } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { apiPath } from '../http/api-prefix';
@@ -14,6 +14,7 @@ export class WellKnownController {
   ) {}
 
   @Get('jwks.json')
+  @ApiOperation({ summary: 'Public keys of the access tokens (JWKS)' })
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOkResponse({ description: 'The current and previous public signing keys' })
   jwks() {
@@ -21,6 +22,7 @@ export class WellKnownController {
   }
 
   @Get('openid-configuration')
+  @ApiOperation({ summary: 'Discovery document' })
   @Header('Cache-Control', 'public, max-age=3600')
   @CacheResponse({ ttlSeconds: 3600, perCaller: false })
   @ApiOkResponse({ description: 'Discovery document (issuer, jwks_uri, introspection_endpoint, …)' })
