@@ -22,6 +22,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RouteHooksModule } from './http/route-hooks.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { ServiceSecretsRepository } from './secrets/service-secrets.repository';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WellKnownModule } from './well-known/well-known.module';
 
 /** Responses of `@CacheResponse` routes (each route gives its own TTL): eventual, tag-invalidated. */
@@ -95,6 +96,7 @@ export class AppModule {
         ObservabilityModule,
         AdminModule,
         AdminUsersModule,
+        WebhooksModule,
         RateLimitModule,
         RouteHooksModule,
       ],

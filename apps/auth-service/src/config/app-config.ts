@@ -94,7 +94,7 @@ export interface AppConfig {
   /** Security events: kept `retentionDays`, purged every `retentionIntervalMs` (0 = never). */
   events: { retentionDays: number; retentionIntervalMs: number };
   /** Every event POSTed to each URL, signed with the secret's decoded bytes (Standard Webhooks). */
-  webhooks: { urls: string[]; secret?: string };
+  webhooks: { urls: string[]; secret?: string; retryDelaysSeconds: number[] };
   rateLimit: RateLimitSettings;
   logLevel: Env['LOG_LEVEL'];
   /** argon2 hashes and verifications running at once; the rest wait their turn. */
@@ -202,7 +202,7 @@ function toAppConfig(e: Env): AppConfig {
         ? { email: e.ADMIN_EMAIL.trim().toLowerCase(), password: e.ADMIN_PASSWORD }
         : undefined,
     events: { retentionDays: e.EVENTS_RETENTION_DAYS, retentionIntervalMs: e.EVENTS_RETENTION_INTERVAL_MS },
-    webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },
+    webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET, retryDelaysSeconds: e.WEBHOOK_RETRY_DELAYS },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
       loginIp: e.RATE_LIMIT_LOGIN_IP,

@@ -99,6 +99,16 @@ const variables = z.object({
   EVENTS_RETENTION_DAYS: int(90, 1, 36_500),
   EVENTS_RETENTION_INTERVAL_MS: int(3_600_000, 0, 86_400_000),
   WEBHOOK_URLS: list,
+  WEBHOOK_RETRY_DELAYS: z
+    .string()
+    .default('5,300,1800,7200,18000,36000,36000')
+    .refine(
+      (v) => v.split(',').every((d) => /^\d+$/.test(d.trim()) && Number(d) >= 1 && Number(d) <= 604_800),
+      {
+        message: 'must be a comma list of delays in seconds (1 to 604800)',
+      },
+    )
+    .transform((v) => v.split(',').map((d) => Number(d.trim()))),
   WEBHOOK_SECRET: z
     .string()
     .optional()
