@@ -264,14 +264,16 @@ describe('introspection: POST /auth/introspect (RFC 7662)', () => {
     });
   });
 
-  it('with rate limits on, a request the answer from memory leaves to the guard reads the limit once', async () => {
+  it('with rate limits on, a request the answer from memory leaves to the guard asks the limit once, from memory once remembered', async () => {
     const limited = await startInstance({
       RATE_LIMIT_ENABLED: 'true',
       // Its own counters: other suites' limited instances count this IP too.
       CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_once_${randomBytes(3).toString('hex')}`,
     });
     try {
-      const overLimit = jest.spyOn(limited.app.get(RateLimitService), 'overLimit');
+      const limits = limited.app.get(RateLimitService);
+      const overLimit = jest.spyOn(limits, 'overLimit');
+      const fromMemory = jest.spyOn(limits, 'overLimitFromMemory');
       const user = await UserFactory.register(limited.http);
       // A token this instance never verified, then a wrong secret: both go on to the guard.
       const first = await limited.http.post(
@@ -280,6 +282,8 @@ describe('introspection: POST /auth/introspect (RFC 7662)', () => {
         { headers: { authorization: GOOD_CLIENT } },
       );
       expect(first.body.active).toBe(true);
+      // Not remembered yet: the hook asks (Redis) once, and the guard does not ask again.
+      expect(fromMemory).toHaveBeenCalledTimes(1);
       expect(overLimit).toHaveBeenCalledTimes(1);
       const guess = await limited.http.post(
         INTROSPECT,
@@ -287,7 +291,9 @@ describe('introspection: POST /auth/introspect (RFC 7662)', () => {
         { headers: { authorization: basic(INTROSPECTION_CLIENT.id, 'guess') } },
       );
       expectError(guess, 401, 'invalid_client');
-      expect(overLimit).toHaveBeenCalledTimes(2);
+      // Remembered: the hook's answer comes from memory, and the guard still does not ask.
+      expect(fromMemory).toHaveBeenCalledTimes(2);
+      expect(overLimit).toHaveBeenCalledTimes(1);
     } finally {
       await limited.close();
     }

@@ -7,7 +7,8 @@ import { MetricsService } from '@app/metrics';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { API_PREFIX } from './http/api-prefix';
-import { createRootLogger, PinoNestLogger, accessLogger, requestIdFor } from './observability/logging';
+import { accessLogger, requestIdFor } from './observability/access-log';
+import { createRootLogger, PinoNestLogger, stdoutDestination } from './observability/logging';
 import type { DestinationStream } from 'pino';
 import { registerInputLimits } from './bootstrap/input-limits.hook';
 import { registerMediaTypeCheck } from './bootstrap/media-type.hook';
@@ -22,7 +23,8 @@ export async function createApp(
   config: AppConfig,
   options: { logDestination?: DestinationStream } = {},
 ): Promise<NestFastifyApplication> {
-  const logger = createRootLogger(config.logLevel, options.logDestination);
+  const logDestination = options.logDestination ?? stdoutDestination();
+  const logger = createRootLogger(config.logLevel, logDestination);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // request.ip: the socket's address, or X-Forwarded-For's from the proxies TRUST_PROXY names.
@@ -47,7 +49,7 @@ export async function createApp(
   registerInputLimits(fastify);
 
   const metrics = app.get(MetricsService);
-  const logResponse = accessLogger(logger);
+  const logResponse = accessLogger(config.logLevel, logDestination);
   // One hook for what every answer records: a hook per concern would cost each request a step.
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
@@ -67,7 +69,8 @@ export async function createApp(
     ],
   });
   setupOpenApi(app, config);
-  app.enableShutdownHooks();
+  // Ends with process.exit, not a re-sent signal, so that `exit` flushes the asynchronous log.
+  app.enableShutdownHooks([], { useProcessExit: true });
   if (config.database.url && !config.redis.url) {
     // A shared database suggests several instances; without Redis their caches cannot agree.
     logger.warn(

@@ -39,6 +39,13 @@ export class IntrospectionFromMemory implements FastPath {
 
   readonly hook: RouteHook = (request, reply, done) => {
     if (!this.limits.enabled) return this.answerFromMemory(request, reply, done);
+    // Usually remembered (RateLimitService.overLimit): then no Redis call and no promise.
+    const known = this.limits.overLimitFromMemory(INTROSPECTION_LIMIT, clientIp(request));
+    if (known !== null) {
+      if (known) return done(known);
+      markLimitRead(request);
+      return this.answerFromMemory(request, reply, done);
+    }
     this.limits
       .overLimit(INTROSPECTION_LIMIT, clientIp(request))
       .then((refusal) => {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { loadConfig } from '../config/app-config';
 import { createRootLogger, PinoNestLogger, scrubText } from './logging';
 
@@ -20,6 +22,26 @@ describe('logging', () => {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[Redacted]');
+  });
+
+  it('standard output is written asynchronously, and every buffered line is out when the process exits', () => {
+    // 20,000 lines are far more than one asynchronous write takes: without the flush on exit
+    // (or with a signal instead of process.exit) most of them would be lost.
+    const script = [
+      `const { createRootLogger } = require(${JSON.stringify(join(__dirname, 'logging.ts'))});`,
+      "const logger = createRootLogger('info');",
+      "for (let i = 0; i < 20000; i++) logger.info({ i }, 'line');",
+      'process.exit(0);',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 60_000,
+    });
+    expect(child.status).toBe(0);
+    const lines = child.stdout.trim().split('\n');
+    expect(lines).toHaveLength(20_000);
+    expect(JSON.parse(lines[19_999]!)).toEqual(expect.objectContaining({ i: 19_999, msg: 'line' }));
   });
 
   it('scrubs bearer credentials, JWTs and argon2 hashes inside messages', () => {

@@ -1,9 +1,6 @@
 import { LoggerService } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import pino, { DestinationStream, Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { redactedQuery } from './redacted-query';
 
 /** Fields whose values never reach a log line, wherever they appear (up to three levels deep). */
 const SECRET_FIELDS = [
@@ -40,6 +37,25 @@ export function scrubText(text: string): string {
   return SECRET_TEXT.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
 }
 
+/** What every line of the service carries, access lines included. */
+export const LINE_OPTIONS = {
+  base: { service: 'auth-service' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label: string) => ({ level: label }) },
+};
+
+/**
+ * Standard output, written asynchronously: lines are buffered and go out in one write while the
+ * previous write is in flight, instead of one blocking write(2) per line (a synchronous write per
+ * access line was a tenth of /auth/me's CPU, bench/RESULTS.md). pino flushes the buffer
+ * synchronously on `exit` (process.exit, a fatal error, an uncaught exception; the shutdown hooks
+ * end with process.exit, create-app.ts), so a crash loses at most what was buffered. A reader that
+ * stops reading costs lines beyond 16 MiB, never the process's memory.
+ */
+export function stdoutDestination(): DestinationStream {
+  return pino.destination({ fd: 1, sync: false, maxLength: 16 * 1024 * 1024 });
+}
+
 /**
  * The process's JSON logger: `LOG_LEVEL`, secrets redacted. The request id is on each request's
  * access line; it is not propagated to other lines, because AsyncLocalStorage's promise hooks
@@ -48,11 +64,9 @@ export function scrubText(text: string): string {
 export function createRootLogger(level: AppConfig['logLevel'], destination?: DestinationStream): Logger {
   return pino(
     {
+      ...LINE_OPTIONS,
       level,
-      base: { service: 'auth-service' },
-      timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
       hooks: {
         logMethod(args, method) {
           method.apply(
@@ -62,7 +76,7 @@ export function createRootLogger(level: AppConfig['logLevel'], destination?: Des
         },
       },
     },
-    destination ?? pino.destination({ fd: 1, sync: true }),
+    destination ?? stdoutDestination(),
   );
 }
 
@@ -106,47 +120,4 @@ export class PinoNestLogger implements LoggerService {
       this.logger[level](fields, String(message));
     }
   }
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-const QUIET_ROUTES = new Set(['/metrics', '/health/live', '/health/ready']);
-
-/** The path with every query value replaced: query strings may carry tokens (email links). */
-function safeUrl(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : `${url.slice(0, q)}?${redactedQuery(url.slice(q + 1))}`;
-}
-
-/**
- * The request id (Fastify's `genReqId`): `x-request-id` when well-formed, else a fresh UUID. It is
- * `request.id`, echoed in the answer by the security-headers hook (./bootstrap/security.ts).
- */
-export function requestIdFor(raw: { headers: Record<string, string | string[] | undefined> }): string {
-  const header = raw.headers['x-request-id'];
-  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-}
-
-/**
- * One access-log line per request (no headers, no bodies, no query values), written by the
- * service's single onResponse hook (create-app.ts).
- */
-export function accessLogger(logger: Logger): (request: FastifyRequest, reply: FastifyReply) => void {
-  const info = logger.isLevelEnabled('info');
-  return (request, reply) => {
-    const level = reply.statusCode >= 500 ? 'error' : 'info';
-    // The level is fixed at boot: below `info`, only server errors are left to log.
-    if (!info && level === 'info') return;
-    const route = request.routeOptions.url;
-    if ((!(route && QUIET_ROUTES.has(route)) || level === 'error') && logger.isLevelEnabled(level)) {
-      logger[level](
-        {
-          reqId: request.id,
-          req: { method: request.method, url: safeUrl(request.url), route, remoteAddress: request.ip },
-          res: { statusCode: reply.statusCode },
-          responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
-        },
-        'request completed',
-      );
-    }
-  };
 }

@@ -61,6 +61,20 @@ describe('RateLimitService (in-process, as without Redis)', () => {
     expect(await limits.overLimit('forgot_ip', '5.6.7.8')).toBeUndefined();
   });
 
+  it("overLimitFromMemory: unknown until asked, then overLimit's answer; a refused count takes effect at once", async () => {
+    const { limits } = service();
+    expect(limits.overLimitFromMemory('forgot_ip', '1.2.3.4')).toBeNull();
+    expect(await limits.overLimit('forgot_ip', '1.2.3.4')).toBeUndefined();
+    expect(limits.overLimitFromMemory('forgot_ip', '1.2.3.4')).toBeUndefined();
+    await limits.hit('forgot_ip', '1.2.3.4');
+    await limits.hit('forgot_ip', '1.2.3.4');
+    expect((await limits.hit('forgot_ip', '1.2.3.4'))?.code).toBe('too_many_requests');
+    const refusal = limits.overLimitFromMemory('forgot_ip', '1.2.3.4');
+    expect(refusal?.code).toBe('too_many_requests');
+    expect(retryAfter(refusal ?? undefined)).toBeGreaterThanOrEqual(59);
+    expect(limits.overLimitFromMemory('forgot_ip', '5.6.7.8')).toBeNull();
+  });
+
   it('locks an (account, IP) pair out after the failure streak, progressively; success resets', async () => {
     const { limits } = service();
     await limits.loginFailed('a@b.test', 'ip1');
