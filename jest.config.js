@@ -33,6 +33,9 @@ const shared = {
 
 module.exports = {
   testTimeout: 30_000,
+  // A handle left open by one of the suites merged on 2026-12-04 (not yet found: run with
+  // --detectOpenHandles) kept the run from exiting after every suite had passed; CI must end.
+  forceExit: true,
   projects: [
     {
       ...shared,
