@@ -1,27 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { SECURITY_EVENT_TYPES, type SecurityEventType } from '../event-types';
+import { PageQueryDto } from '../../common/page-query.dto';
 
-export class EventsQueryDto {
+export class EventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: SECURITY_EVENT_TYPES })
   @IsOptional()
   @IsIn(SECURITY_EVENT_TYPES)
   type?: SecurityEventType;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class AdminEventsQueryDto extends EventsQueryDto {
