@@ -136,19 +136,21 @@ describe('Sentinel harness: 1 master, 1 replica, 3 sentinels, TLS and an ACL use
 
   /** Writes through the sentinel client until the write lands on `master` (it follows a failover). */
   async function writeLandsOn(client: Redis, master: RedisNode, key: string): Promise<void> {
-    const direct = connect(master, sentinel.security.client());
-    await direct.connect();
-    try {
-      await waitUntil(
-        async () => {
-          await client.set(key, master.name);
+    await waitUntil(
+      async () => {
+        await client.set(key, master.name);
+        // A fresh direct connection per try: Sentinel ends every normal client of a node it
+        // reconfigures (CLIENT KILL TYPE normal), and these connections do not reconnect.
+        const direct = connect(master, sentinel.security.client());
+        try {
+          await direct.connect();
           if ((await direct.get(key)) !== master.name) throw new Error(`${key} is not on ${master.name} yet`);
-        },
-        { what: `writes reaching ${master.name}`, ...UNTIL_IT_STOPS_THROWING },
-      );
-    } finally {
-      direct.disconnect();
-    }
+        } finally {
+          direct.disconnect();
+        }
+      },
+      { what: `writes reaching ${master.name}`, ...UNTIL_IT_STOPS_THROWING },
+    );
   }
 
   it('serves over TLS with the ACL user; refuses plain TCP and a client without credentials', async () => {
