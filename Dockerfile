@@ -1,16 +1,14 @@
 # syntax=docker/dockerfile:1
-# Auth service image: build with the full toolchain, run with production dependencies only.
-# Node >= 20.19 is required (package.json "engines"); node:20-bookworm-slim tracks the latest 20.x.
+# Auth service image: build with the dev dependencies, run with production dependencies only.
+# Node 24 (Krypton), the current LTS line on 2026-12-04 (Node 20 reached its end of life in April
+# 2026; 22 is in maintenance); package.json "engines" lists the lines the service supports.
+# node:24-slim tracks the latest 24.x on Debian's current stable.
 
 # ---- toolchain -----------------------------------------------------------------------------
-# argon2's prebuilt addon crashes on Node 20 (segfault when loaded), so its install script
-# compiles it from source: that needs python3, make and g++ (the Node headers ship with the image).
-FROM node:20-bookworm-slim AS toolchain
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
-ENV npm_config_nodedir=/usr/local \
-    CHECKPOINT_DISABLE=1 \
+# No compiler: every native addon loads from its prebuilt binary on Node 24 (argon2's N-API
+# prebuilds, SWC's and Prisma's platform packages), so python3/make/g++ are not needed.
+FROM node:24-slim AS toolchain
+ENV CHECKPOINT_DISABLE=1 \
     PRISMA_HIDE_UPDATE_MESSAGE=1
 WORKDIR /app
 
@@ -29,14 +27,14 @@ RUN npm run build
 FROM toolchain AS prod-deps
 COPY package.json package-lock.json ./
 # --ignore-scripts: the postinstall (prisma generate) needs the dev dependency `prisma`, and the
-# generated client is already compiled into dist/. Only argon2's native addon is then built.
+# generated client is already compiled into dist/. argon2 needs no install script on Node 24: its
+# prebuilt addon is loaded at run time (the check below hashes once, so a broken addon fails the build).
 RUN npm ci --omit=dev --ignore-scripts \
- && npm rebuild argon2 \
- && node -e "require('argon2')" \
+ && node -e "require('argon2').hash('x').then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })" \
  && npm cache clean --force
 
 # ---- runtime -------------------------------------------------------------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production \
     DATA_DIR=/app/.data
@@ -54,4 +52,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Operator commands in the same image (migrate, create-admin, disable-user, revoke-sessions,
+# rotate-keys; see README "Operator CLI"): docker run --rm -i --env-file … <image> node dist/apps/auth-service/src/cli.js --help
 CMD ["node", "dist/apps/auth-service/src/main.js"]

@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'coverage/', 'node_modules/', 'libs/database/src/generated/', '.data/', 'bench/out/'],
+    ignores: [
+      'dist/',
+      'libs/auth-client/dist/',
+      'coverage/',
+      'node_modules/',
+      'libs/database/src/generated/',
+      '.data/',
+      'bench/out/',
+    ],
   },
   js.configs.recommended,
   // Type-aware: every TypeScript file is linted with the types of the tsconfig.json nearest to it

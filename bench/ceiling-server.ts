@@ -1,8 +1,19 @@
 // The practical ceiling on this machine: a bare Fastify route answering a JSON body shaped like
 // /auth/me's (no auth, no cache, no Nest). The benchmark runs it as its own process. Two references
 // for POST routes in the same process: a bare Fastify route and a bare node:http server (RAW_PORT)
-// that read introspection's form: what reading a request body costs before any framework.
+// that read introspection's form: what reading a request body costs before any framework. And the
+// floor (FLOOR_PORT): the ceiling's route plus what the service's defaults do on every answer,
+// with the service's own code (its response headers, request id, access-log line to stdout and
+// HTTP duration metric): what /auth/me would cost if its auth and cache work were free.
 import Fastify from 'fastify';
+import { MetricsService } from '@app/metrics';
+import { apiResponseHeaders } from '../apps/auth-service/src/bootstrap/security';
+import {
+  accessLogger,
+  answerRecorder,
+  requestIdFor,
+} from '../apps/auth-service/src/observability/access-log';
+import { stdoutDestination } from '../apps/auth-service/src/observability/logging';
 import { createServer } from 'node:http';
 import { CEILING_BODY } from './ceiling-body';
 
@@ -52,3 +63,16 @@ createServer((request, response) => {
     response.end(body);
   });
 }).listen(Number(process.env.RAW_PORT ?? 0), '127.0.0.1');
+
+const floor = Fastify({ logger: false, genReqId: requestIdFor });
+const headers = apiResponseHeaders();
+floor.addHook('onRequest', (request, reply, done) => {
+  void reply.headers(headers).header('x-request-id', request.id);
+  done();
+});
+floor.addHook(
+  'onResponse',
+  answerRecorder(new MetricsService({ prefix: 'auth_' }), accessLogger('info', stdoutDestination())),
+);
+floor.get('/api/v1/auth/me', () => Promise.resolve(CEILING_BODY));
+void floor.listen({ port: Number(process.env.FLOOR_PORT ?? 0), host: '127.0.0.1' });

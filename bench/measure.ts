@@ -23,14 +23,25 @@ async function metricSum(url: string, name: string): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-/** Commands Redis has executed, all clients; PUBLISH and INFO (heartbeats, this probe) left out. */
-async function redisCommands(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
-  let total = 0;
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (match[1] !== 'publish' && match[1] !== 'info') total += Number(match[2]);
+/**
+ * Calls per command the Redis servers (a Cluster's masters: every one) have executed, all clients;
+ * PUBLISH and INFO (heartbeats, this probe) left out.
+ */
+export async function redisCommandCounts(servers: Redis[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const redis of servers) {
+    const info = await redis.info('commandstats');
+    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      const [, command, calls] = match as unknown as [string, string, string];
+      if (command !== 'publish' && command !== 'info')
+        counts.set(command, (counts.get(command) ?? 0) + Number(calls));
+    }
   }
-  return total;
+  return counts;
+}
+
+async function redisCommands(servers: Redis[]): Promise<number> {
+  return [...(await redisCommandCounts(servers)).values()].reduce((a, b) => a + b, 0);
 }
 
 export interface PerRequest {
@@ -52,7 +63,12 @@ export interface Probe {
  * 300 requests to warm, then 5,000 counted. Redis's background rate (subscriptions, activity
  * flushes), measured over an idle second just before, is subtracted.
  */
-export async function measurePerRequest(service: Server, probe: Probe, redis: Redis): Promise<PerRequest> {
+export async function measurePerRequest(
+  service: Server,
+  probe: Probe,
+  redis: Redis | Redis[],
+): Promise<PerRequest> {
+  const servers = Array.isArray(redis) ? redis : [redis];
   const run = (amount: number) =>
     autocannon({
       url: `${service.url}${probe.path}`,
@@ -63,20 +79,20 @@ export async function measurePerRequest(service: Server, probe: Probe, redis: Re
       amount,
     });
   await run(300);
-  const idleStart = await redisCommands(redis);
+  const idleStart = await redisCommands(servers);
   const idleFrom = Date.now();
   await new Promise((r) => setTimeout(r, 1_000));
-  const idleRate = ((await redisCommands(redis)) - idleStart) / (Date.now() - idleFrom);
+  const idleRate = ((await redisCommands(servers)) - idleStart) / (Date.now() - idleFrom);
 
   const before = {
     q: await metricSum(service.url, 'auth_db_queries_total'),
-    r: await redisCommands(redis),
+    r: await redisCommands(servers),
     log: service.stdoutBytes(),
     at: Date.now(),
   };
   const result = await run(5_000);
   const elapsed = Date.now() - before.at;
-  const r = (await redisCommands(redis)) - before.r - idleRate * elapsed;
+  const r = (await redisCommands(servers)) - before.r - idleRate * elapsed;
   const requests = result.requests.total;
   if (result.non2xx > 0) throw new Error(`${probe.path}: ${result.non2xx} answers were not 2xx`);
   return {

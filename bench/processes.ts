@@ -48,6 +48,16 @@ export function startService(name: string, env: Record<string, string>, nodeFlag
   );
 }
 
+/** The example consumer as built by `nest build example-consumer`, ready when `/public` answers. */
+export function startExampleConsumer(name: string, env: Record<string, string>) {
+  return startNode(
+    name,
+    [join(ROOT, 'dist/example-consumer/apps/example-consumer/src/main.js')],
+    env,
+    '/public',
+  );
+}
+
 export function startBenchProgram(name: string, file: string, env: Record<string, string> = {}) {
   return startNode(name, ['-r', '@swc-node/register', join(__dirname, file)], env);
 }

@@ -8,10 +8,11 @@
 //   npm run bench -- --smoke       a few seconds, proves the script works (CI), writes bench/out/ only
 //   npm run bench -- --profile     also records a CPU profile of the defaults service under load
 import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { Client } from 'pg';
+import { createDatabase, dropDatabase } from '../test/support/databases';
 import {
   canConnectPg,
   canConnectRedis,
@@ -24,6 +25,7 @@ import { renderChart } from './chart';
 import { measurePerRequest, PerRequest } from './measure';
 import { cpuMicros, Server, startBenchProgram, startService, stop, stopAll } from './processes';
 import { summariseProfile } from './profile-summary';
+import { apiResponseHeaders } from '../apps/auth-service/src/bootstrap/security';
 import { buildRows, machine, perRequestLine, ReportRow, resultsTable, Sample, versions } from './report';
 import { LoadResult, wrkLoad, wrkVersion } from './wrk';
 
@@ -45,9 +47,11 @@ const CEILING = 'ceiling: bare Fastify GET, small JSON';
 const REFERENCE_POST = 'reference: bare Fastify form POST';
 const REFERENCE_RAW_POST = 'reference: bare node:http form POST';
 const REFERENCE_NEST = 'reference: NestJS + Fastify, one GET route';
+const REFERENCE_FLOOR = "reference: bare Fastify GET + the defaults' per-answer work";
 const ME = '/auth/me (defaults)';
 const INTROSPECT = 'introspection (defaults)';
 const LOGIN = 'login (argon2id, limits off)';
+const LOGIN_WEBHOOKS = 'login (argon2id, limits off, each event delivered to a webhook)';
 const REFRESH = 'refresh (rotation, defaults)';
 
 interface Target {
@@ -83,18 +87,14 @@ async function main(): Promise<void> {
 
   const runId = Date.now().toString(36);
   const dbName = `auth_bench_${runId}`;
-  const admin = new Client({ connectionString: pgAdmin });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(pgAdmin);
-  dbUrl.pathname = `/${dbName}`;
+  const dbUrl = await createDatabase(pgAdmin, dbName);
   const prefix = `bench_${runId}`;
   const redis = new Redis(redisUrl);
 
   try {
     // Only what a deployment must set (the contract's variables); everything else is the default.
     const defaults = {
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: dbUrl,
       REDIS_URL: redisUrl,
       CACHE_KEY_PREFIX: prefix,
       NODE_ENV: 'production',
@@ -114,15 +114,19 @@ async function main(): Promise<void> {
       RATE_LIMIT_ENABLED: 'false',
       DB_MIGRATE_ON_START: 'false',
     });
-    const rawPort = await freePort();
-    const ceiling = await startBenchProgram('ceiling', 'ceiling-server.ts', { RAW_PORT: String(rawPort) });
+    const [rawPort, floorPort] = [await freePort(), await freePort()];
+    const ceiling = await startBenchProgram('ceiling', 'ceiling-server.ts', {
+      RAW_PORT: String(rawPort),
+      FLOOR_PORT: String(floorPort),
+    });
     const rawPostUrl = `http://127.0.0.1:${rawPort}/`;
+    const floorUrl = `http://127.0.0.1:${floorPort}/api/v1/auth/me`;
     const nest = await startBenchProgram('nest ceiling', 'nest-ceiling.ts');
-    const extras = extra ? await startExtras(defaults) : undefined;
+    const extras = extra ? await startExtras(defaults, rawPostUrl) : undefined;
 
     console.log('seeding users and sessions…');
     const seed = await seedUsers(limitsOff, USERS);
-    const targets = defineTargets({ service, limitsOff, ceiling, rawPostUrl, nest, extras }, seed);
+    const targets = defineTargets({ service, limitsOff, ceiling, rawPostUrl, floorUrl, nest, extras }, seed);
 
     const samples: Sample[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -175,15 +179,22 @@ async function main(): Promise<void> {
     stopAll();
     redis.disconnect();
     privateRedis?.stop();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await dropDatabase(pgAdmin, dbName).catch(() => undefined);
     if (!privateRedis) await dropKeys(redisUrl, prefix);
   }
 }
 
 /** The other configurations, with --extra: cache off, and logging and rate limits off. */
-async function startExtras(defaults: Record<string, string>) {
+/** `webhookReceiver`: answers 200 to any POST (the raw node:http reference), as a webhook endpoint. */
+async function startExtras(defaults: Record<string, string>, webhookReceiver: string) {
   return {
+    webhooks: await startService('auth (webhooks on, limits off)', {
+      ...defaults,
+      RATE_LIMIT_ENABLED: 'false',
+      DB_MIGRATE_ON_START: 'false',
+      WEBHOOK_URLS: webhookReceiver,
+      WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+    }),
     cacheOff: await startService('auth (cache off)', {
       ...defaults,
       CACHE_ENABLED: 'false',
@@ -287,8 +298,9 @@ function defineTargets(
     limitsOff: Server;
     ceiling: Server;
     rawPostUrl: string;
+    floorUrl: string;
     nest: Server;
-    extras?: { cacheOff: Server; quiet: Server };
+    extras?: { cacheOff: Server; quiet: Server; webhooks: Server };
   },
   seed: Seed,
 ): Target[] {
@@ -297,6 +309,12 @@ function defineTargets(
     url,
     method: 'POST',
     ...introspectRequest(seed.tokens[0]),
+  });
+  const loginOptions = (server: Server): autocannon.Options => ({
+    url: `${server.url}/api/v1/auth/login`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: seed.email, password: seed.password }),
   });
   const me = (server: Server): autocannon.Options => ({
     url: `${server.url}/api/v1/auth/me`,
@@ -316,6 +334,12 @@ function defineTargets(
     },
     { name: REFERENCE_RAW_POST, server: s.ceiling, fixed: true, options: () => introspect(s.rawPostUrl) },
     { name: REFERENCE_NEST, server: s.nest, fixed: true, options: () => ({ url: `${s.nest.url}/` }) },
+    {
+      name: REFERENCE_FLOOR,
+      server: s.ceiling,
+      fixed: true,
+      options: () => ({ url: s.floorUrl, headers: bearer }),
+    },
     { name: ME, server: s.service, fixed: true, options: () => me(s.service) },
     {
       name: `/auth/me (${seed.userTokens.length} users' tokens in turn, defaults)`,
@@ -357,18 +381,17 @@ function defineTargets(
     {
       name: LOGIN,
       server: s.limitsOff,
-      options: () => ({
-        url: `${s.limitsOff.url}/api/v1/auth/login`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: seed.email, password: seed.password }),
-        connections: 8,
-      }),
+      options: () => ({ ...loginOptions(s.limitsOff), connections: 8 }),
     },
   ];
   if (s.extras) {
-    const { cacheOff, quiet } = s.extras;
+    const { cacheOff, quiet, webhooks } = s.extras;
     targets.push(
+      {
+        name: LOGIN_WEBHOOKS,
+        server: webhooks,
+        options: () => ({ ...loginOptions(webhooks), connections: 8 }),
+      },
       { name: '/auth/me (CACHE_ENABLED=false)', server: cacheOff, fixed: true, options: () => me(cacheOff) },
       {
         name: '/auth/me (LOG_LEVEL=error, limits off)',
@@ -428,12 +451,14 @@ function renderMarkdown(
   profileSummary?: string,
 ): string {
   const row = (name: string) => rows.find((r) => r.target === name);
-  const [me, introspection, postReference, login, refresh] = [
+  const [me, introspection, postReference, login, refresh, floor, loginWebhooks] = [
     ME,
     INTROSPECT,
     REFERENCE_POST,
     LOGIN,
     REFRESH,
+    REFERENCE_FLOOR,
+    LOGIN_WEBHOOKS,
   ].map(row);
   const perCore = (r: ReportRow | undefined) => (r ? (1e6 / r.cpuMicros).toFixed(0) : 'n/a');
   const lines = [
@@ -459,7 +484,13 @@ function renderMarkdown(
     me
       ? `- /auth/me ÷ the ceiling: ${me.ratio.toFixed(3)}; p99 ${me.p99Ratio.toFixed(2)} × the ceiling's.`
       : '',
+    me && floor
+      ? `- The floor (the ceiling's route plus the defaults' per-answer work, with the service's own code: its ${Object.keys(apiResponseHeaders()).length + 1} response headers, an access-log line to the pipe, the HTTP duration metric) runs at ${floor.ratio.toFixed(3)} of the ceiling, ${floor.cpuMicros.toFixed(0)} µs CPU per request; /auth/me ÷ the floor: ${(me.ratio / floor.ratio).toFixed(3)}.`
+      : '',
     `- Per CPU core (1 s ÷ the server's CPU per request): ${perCore(login)} logins/s, ${perCore(refresh)} refreshes/s at the default argon2id parameters; Keycloak's published sizing is 15 password logins/s and 120 refreshes/s per vCPU.`,
+    login && loginWebhooks
+      ? `- Login with its security events delivered to a webhook (\`--extra\`; the events are recorded on every login either way): ${loginWebhooks.rps.toFixed(1)} req/s and ${loginWebhooks.cpuMicros.toFixed(0)} µs CPU per login, beside ${login.rps.toFixed(1)} req/s and ${login.cpuMicros.toFixed(0)} µs without webhooks (${((loginWebhooks.rps / login.rps - 1) * 100).toFixed(1)} % req/s).`
+      : '',
     `- /auth/me at 500 req/s while logins run at their maximum in the same process (limits-off sibling, 8 connections, ${m.mixed.loginRps.toFixed(1)} logins/s): p50 ${m.mixed.meP50} ms, p99 ${m.mixed.meP99} ms.`,
     '',
     '![throughput and p99 per target](results.svg)',

@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { createDatabase, dropDatabase } from '../test/support/databases';
 import { canConnectPg, freePort, HOW_TO_GET_POSTGRES } from '../test/support/servers';
 import { waitUntil } from '../test/support/wait-until';
 import { wrkLoad, wrkVersion } from './wrk';
@@ -56,15 +56,11 @@ async function main(): Promise<void> {
   if (!(await canConnectPg(pgAdmin))) throw new Error(`Cannot reach PostgreSQL. ${HOW_TO_GET_POSTGRES}`);
   const sink = await startSink();
   const dbName = `auth_bench_tracing_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: pgAdmin });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(pgAdmin);
-  dbUrl.pathname = `/${dbName}`;
+  const dbUrl = await createDatabase(pgAdmin, dbName);
   try {
     // No Redis: the comparison is of the process's own work, and /auth/me answers from memory.
     const common = {
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: dbUrl,
       LOG_LEVEL: 'error',
       NODE_ENV: 'production',
       RATE_LIMIT_ENABLED: 'false',
@@ -138,8 +134,7 @@ async function main(): Promise<void> {
   } finally {
     children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
     await sink.close();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await dropDatabase(pgAdmin, dbName).catch(() => undefined);
   }
 }
 

@@ -14,6 +14,11 @@ export interface FixedRequest {
   body?: string;
   /** Each request takes the next of these values for this header, in turn (e.g. many users' tokens). */
   rotate?: { header: string; values: string[] };
+  /**
+   * Each request takes the next line of this file (after `prefix`) for this header, from the start
+   * again at its end: for more values than fit in wrk's memory as prepared requests (1M tokens).
+   */
+  rotateFromFile?: { header: string; prefix: string; path: string };
   connections: number;
   durationSeconds: number;
 }
@@ -60,6 +65,18 @@ export async function wrkLoad(request: FixedRequest): Promise<LoadResult> {
       '  end',
       'end',
       'request = function() i = i % #requests + 1; return requests[i] end',
+    );
+  }
+  if (request.rotateFromFile) {
+    const { header, prefix, path } = request.rotateFromFile;
+    lines.push(
+      `local file = assert(io.open(${JSON.stringify(path)}, 'r'))`,
+      'request = function()',
+      "  local line = file:read('*l')",
+      "  if not line then file:seek('set'); line = file:read('*l') end",
+      `  wrk.headers[${JSON.stringify(header)}] = ${JSON.stringify(prefix)} .. line`,
+      '  return wrk.format()',
+      'end',
     );
   }
   writeFileSync(script, lines.join('\n') + '\n');

@@ -14,7 +14,12 @@ const lastSeenAt = async (i: Instance, sid: string): Promise<number> =>
 /** Session activity: recorded in Redis (or memory) per request, written behind to PostgreSQL. */
 describe('session activity write-behind (lastSeenAt)', () => {
   it('reaches PostgreSQL within the flush interval, through Redis, with no query on the request path', async () => {
-    const a = await startInstance({ ACTIVITY_FLUSH_INTERVAL_MS: '500' });
+    // A key prefix of its own: the activity buffer is one Redis set per prefix, and an instance of a
+    // suite running beside this one would otherwise flush this one's entries (and count them).
+    const a = await startInstance({
+      ACTIVITY_FLUSH_INTERVAL_MS: '500',
+      CACHE_KEY_PREFIX: `activity_${Date.now()}`,
+    });
     const redis = new Redis(process.env.E2E_REDIS_URL!);
     try {
       const user = await UserFactory.register(a.http);

@@ -1,10 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthClient } from '@app/auth-client';
+import { AuthClient } from '@auth-service/auth-client';
 import { MetricsService } from '@app/metrics';
 import { decodeProtectedHeader } from 'jose';
 import { loadConsumerConfig } from '../apps/example-consumer/src/consumer-config';
 import { createConsumerApp } from '../apps/example-consumer/src/create-consumer-app';
 import { SigningKeysService } from '../apps/auth-service/src/tokens/signing-keys.service';
+import { AdminUsersService } from '../apps/auth-service/src/admin-users/admin-users.service';
 import { expectError, RegisteredUser, SessionFactory, TokenResponse, UserFactory } from './support/factories';
 import { HttpClient, HttpResponse } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
@@ -208,6 +209,38 @@ describe('auth-client: the example consumer in front of a real auth service', ()
       const res = await consumer.http.get('/admin', { token: admin.accessToken });
       expect(res.status).toBe(200);
       expect(res.body.roles).toEqual(['user', 'admin']);
+    });
+  });
+
+  describe("strict mode reports the user's current roles, not the token's", () => {
+    const setRoles = async (userId: string, roles: string[]) => {
+      await auth.app
+        .get(AdminUsersService)
+        .setRoles(userId, roles, { adminId: userId, client: { ip: null, userAgent: null } });
+    };
+
+    it('a token claiming admin for a plain user: /strict shows user, /local the token', async () => {
+      const user = await freshSession();
+      const claimsAdmin = await SessionFactory.create(auth, { ...user.user, roles: ['user', 'admin'] });
+      expect((await consumer.http.get('/local', { token: claimsAdmin.accessToken })).body.roles).toEqual([
+        'user',
+        'admin',
+      ]);
+      expect((await consumer.http.get('/strict', { token: claimsAdmin.accessToken })).body.roles).toEqual([
+        'user',
+      ]);
+    });
+
+    it('a role added shows on the next strict request; removing it refuses the token (a removal revokes)', async () => {
+      const user = (await UserFactory.register(auth.http)).tokens;
+      await setRoles(user.user.id, ['user', 'auditor']);
+      const strict = await consumer.http.get('/strict', { token: user.accessToken });
+      expect(strict.body.roles).toEqual(['user', 'auditor']);
+      expect((await consumer.http.get('/local', { token: user.accessToken })).body.roles).toEqual(['user']);
+
+      const unseen = await SessionFactory.create(auth, { ...user.user, roles: ['user', 'auditor'] });
+      await setRoles(user.user.id, ['user']);
+      expectError(await consumer.http.get('/strict', { token: unseen.accessToken }), 401, 'invalid_token');
     });
   });
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { Client } from 'pg';
+import { Secret, TOTP } from 'otpauth';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { encode as encodeQr } from 'uqr';
 import { strongPassword, uniqueEmail, UserFactory } from './support/factories';
 import { buildFrontend, FrontendServer } from './support/frontend-server';
 import { Instance, startInstance } from './support/instance';
@@ -551,5 +553,114 @@ describe('browser: the example frontend in headless Chromium', () => {
     await tab.click('#mfa-submit');
     await waitForState('error', tab);
     expect(verifyCalls[1]).toEqual({ mfaToken: 'token-from-the-login', recoveryCode: 'abcd-efgh-ijkl' });
+  });
+  it('passkeys: register one with a virtual authenticator (CDP WebAuthn), sign out, sign in with it', async () => {
+    const { context: device, page: tab } = await newDevice();
+    // A platform authenticator with user verification and resident keys, as a phone or a laptop
+    // with a fingerprint reader: Chromium's DevTools WebAuthn domain, on this page's target.
+    const cdp = await device.newCDPSession(tab);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    const calls = answersTo(tab, '/passkeys/registration', '/passkeys/authentication');
+
+    const user = await registerIn(tab);
+    await tab.click('#security-link');
+    await tab.waitForSelector('#passkey-form', { state: 'visible' });
+    await tab.fill('#passkey-name', 'Virtual key');
+    expect(await statusAfter(tab, () => tab.click('#passkey-add'))).toBe(
+      'Passkey "Virtual key" added: you can sign in with it',
+    );
+    expect(await tab.locator('#passkeys li').count()).toBe(1);
+    expect(await tab.textContent('#passkeys li')).toMatch(/^Virtual key, added .*, never used/);
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]).toMatchObject({ isResidentCredential: true, rpId: 'localhost' });
+
+    await visit(tab);
+    await waitForState('signed-in', tab);
+    await tab.click('#logout');
+    expect(await waitForState('signed-out', tab)).toBe('Logged out');
+
+    // No email typed: the discoverable credential names the account.
+    expect(await statusAfter(tab, () => tab.click('#passkey-sign-in'))).toBe(
+      `Signed in with a passkey as ${user.email}`,
+    );
+    await tab.reload(); // the refresh cookie of the passkey sign-in brings the session back
+    expect(await waitForState('signed-in', tab)).toContain(`signed in as ${user.email}`);
+    expect(calls).toEqual(['/passkeys/registration 201', '/passkeys/authentication 200']);
+    const [session] = (
+      await db.query<{ amr: string[] }>(
+        `SELECT s.amr FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE u.email = $1 ORDER BY s.created_at DESC LIMIT 1`,
+        [user.email],
+      )
+    ).rows;
+    expect(session?.amr).toEqual(['hwk', 'mfa']);
+  });
+  it('TOTP: set up from the QR code page, confirmed, then the login challenge with a code and with a recovery code, then turned off', async () => {
+    const { page: tab } = await newDevice();
+    const user = await registerIn(tab);
+    await tab.click('#security-link');
+    expect(await waitForState('security', tab)).toBe('TOTP off; 0 passkeys');
+
+    const setup = tab.waitForResponse((r) => r.url().endsWith('/api/v1/auth/mfa/totp/setup'));
+    await tab.click('#totp-start');
+    const { secret, otpauthUrl } = (await (await setup).json()) as { secret: string; otpauthUrl: string };
+    await waitForState('totp-pending', tab);
+    expect(await tab.textContent('#totp-secret')).toBe(secret);
+    // The QR code is drawn in the page, module for module, from the otpauth URL (4 px a module).
+    expect(await tab.locator('#totp-qr').getAttribute('width')).toBe(
+      String(encodeQr(otpauthUrl, { ecc: 'M', border: 2 }).size * 4),
+    );
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+
+    await tab.fill('#totp-confirm-code', totp.generate());
+    expect(await statusAfter(tab, () => tab.click('#totp-confirm'))).toBe(
+      'TOTP is on: keep the recovery codes somewhere safe',
+    );
+    const recoveryCodes = await tab.locator('#recovery-codes li').allTextContents();
+    expect(recoveryCodes).toHaveLength(10);
+
+    // A password login now stops at the challenge; the next step's code (never used) completes it.
+    await visit(tab);
+    await waitForState('signed-in', tab);
+    await tab.click('#logout');
+    await waitForState('signed-out', tab);
+    expect(await logInIn(tab, user)).toMatch(/authenticator app/);
+    expect(tab.url()).toBe(`${allowedOrigin}/mfa`);
+    await tab.fill('#mfa-code', totp.generate({ timestamp: Date.now() + 30_000 }));
+    expect(await statusAfter(tab, () => tab.click('#mfa-submit'))).toBe(
+      `Second factor accepted: signed in as ${user.email}`,
+    );
+
+    // Again with a recovery code, which then no longer works.
+    await tab.click('#logout');
+    await waitForState('signed-out', tab);
+    expect(await logInIn(tab, user)).toMatch(/authenticator app/);
+    await tab.fill('#mfa-recovery-code', recoveryCodes[0]!);
+    expect(await statusAfter(tab, () => tab.click('#mfa-submit'))).toBe(
+      `Second factor accepted: signed in as ${user.email}`,
+    );
+    await tab.click('#security-link');
+    expect(await waitForState('security', tab)).toBe('TOTP on, 9 recovery codes left; 0 passkeys');
+
+    // Turned off with another recovery code: a password alone signs in again.
+    await tab.fill('#totp-disable-code', recoveryCodes[1]!);
+    expect(await statusAfter(tab, () => tab.click('#totp-disable'))).toBe(
+      'TOTP is off: a password alone signs in again',
+    );
+    await visit(tab);
+    await waitForState('signed-in', tab);
+    await tab.click('#logout');
+    await waitForState('signed-out', tab);
+    expect(await logInIn(tab, user)).toBe(`Logged in: signed in as ${user.email}`);
   });
 });

@@ -56,14 +56,12 @@ describe('cache: hot paths (cache on)', () => {
       counted.stop();
       expect(afterMe.queries).toBe(0);
       expect(counted.count - afterMe.queries).toBe(0);
-      // At most one Redis round trip per request: an MGET (session + user) for /auth/me, a GET for
-      // introspection, and none while strict L1 is trusted (acknowledged invalidation).
+      // At most one Redis round trip per request, and only reads: none while strict L1 is trusted
+      // (acknowledged invalidation); when trust lapses on a busy machine, an MGET (session + user) or
+      // a GET of the one entry L1 no longer holds.
       expect(afterMe.redis).toBeLessThanOrEqual(200);
       expect(redisCalls.length - afterMe.redis).toBeLessThanOrEqual(200);
-      expect(new Set(redisCalls.slice(0, afterMe.redis))).toEqual(new Set(afterMe.redis ? ['mget'] : []));
-      expect(new Set(redisCalls.slice(afterMe.redis))).toEqual(
-        new Set(redisCalls.length > afterMe.redis ? ['get'] : []),
-      );
+      expect(redisCalls.filter((operation) => operation !== 'mget' && operation !== 'get')).toEqual([]);
       console.log(
         `steady state: /auth/me ${afterMe.queries / 200} queries and ${afterMe.redis / 200} Redis round trips per request; ` +
           `introspection ${(counted.count - afterMe.queries) / 200} queries and ${(redisCalls.length - afterMe.redis) / 200} round trips`,
@@ -256,6 +254,8 @@ describe('cache: what Redis holds after a full flow', () => {
         sha(refreshed.body.refreshToken),
         email.toLowerCase(),
         email,
+        // A plain hash of the email would let whoever reads Redis confirm a guess.
+        sha(email.toLowerCase()),
       ];
       for (const key of keys) {
         const type = await redis.type(key);

@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, JSONWebKeySet, jwtVerify } from 'jose';
+import Redis from 'ioredis';
 import { Client } from 'pg';
+import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
 import { SigningKeysService } from '../apps/auth-service/src/tokens/signing-keys.service';
 import { expectError, RegisteredUser, uniqueEmail, UserFactory } from './support/factories';
 import { HttpClient } from './support/http';
@@ -138,6 +141,41 @@ describe('discovery and operational routes', () => {
       expect(jwks.status).toBe(200);
       const introspect = await a.http.post(new URL(res.body.introspection_endpoint).pathname, { token: 'x' });
       expectError(introspect, 401, 'invalid_client');
+    });
+
+    it('keeps one Redis entry whatever query string comes along (?r=<random> cannot flood the cache)', async () => {
+      const redis = new Redis(process.env.E2E_REDIS_URL!);
+      try {
+        // The entry's key with its query part cut off: every variant of the route starts with it.
+        const key = a.app.get(RedisKeys).httpResponse({
+          route: '/.well-known/openid-configuration',
+          caller: undefined,
+          query: '',
+        });
+        const pattern = key.slice(0, key.lastIndexOf(':') + 1) + '*';
+        const countKeys = async () => {
+          let count = 0;
+          let cursor = '0';
+          do {
+            const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+            count += keys.length;
+            cursor = next;
+          } while (cursor !== '0');
+          return count;
+        };
+        const first = await a.http.get('/.well-known/openid-configuration');
+        for (let i = 0; i < 50; i++) {
+          const res = await a.http.get(
+            `/.well-known/openid-configuration?r=${randomBytes(8).toString('hex')}`,
+          );
+          expect(res.body).toEqual(first.body);
+        }
+        // Let any write still on its way to Redis land before counting.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(await countKeys()).toBe(1);
+      } finally {
+        redis.disconnect();
+      }
     });
   });
 

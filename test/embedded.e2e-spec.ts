@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { expectError, strongPassword, uniqueEmail, UserFactory } from './support/factories';
 import { HttpClient } from './support/http';
+import { sidOf } from './support/jws';
 import { baseEnv } from './support/instance';
 import { freePort } from './support/servers';
 
@@ -154,6 +155,39 @@ describe('embedded PostgreSQL (PGlite) when DATABASE_URL is unset', () => {
         401,
         'invalid_token',
       );
+    });
+
+    it('many requests at once over the pool, transactions among them: each answered for its own user (one PGlite session shared by the connections)', async () => {
+      const users = [];
+      for (let i = 0; i < 8; i++) users.push(await UserFactory.register(service!.http));
+      const refreshTokens = users.map((user) => user.tokens.refreshToken);
+      const wrong: string[] = [];
+      for (let round = 0; round < 8; round++) {
+        await Promise.all(
+          users.flatMap((user, i) => {
+            const token = user.tokens.accessToken;
+            const name = `user ${i} round ${round}`;
+            return [
+              // A rotation is a transaction: the session is held across several exchanges.
+              service!.http.post('/api/v1/auth/refresh', { refreshToken: refreshTokens[i] }).then((res) => {
+                if (res.status === 200 && sidOf(res.body.accessToken) === sidOf(token))
+                  refreshTokens[i] = res.body.refreshToken;
+                else wrong.push(`refresh ${i}: ${res.status} ${res.text}`);
+              }),
+              service!.http.patch('/api/v1/users/me', { name }, { token }).then((res) => {
+                if (res.status !== 200 || res.body.name !== name || res.body.email !== user.email)
+                  wrong.push(`PATCH ${i}: ${res.status} ${res.text}`);
+              }),
+              service!.http.get('/api/v1/auth/sessions', { token }).then((res) => {
+                const ids = res.status === 200 ? (res.body as Array<{ id: string }>).map((s) => s.id) : [];
+                if (ids.length !== 1 || ids[0] !== sidOf(token))
+                  wrong.push(`sessions ${i}: ${res.status} ${res.text}`);
+              }),
+            ];
+          }),
+        );
+      }
+      expect(wrong).toEqual([]);
     });
 
     it('publishes a JWKS whose key signed the tokens', async () => {

@@ -77,8 +77,8 @@ describe('security events', () => {
         expect.objectContaining({ userId: user.id, ip: '127.0.0.1', userAgent: 'events-e2e/1.0' }),
       );
     }
-    expect(items[1]?.details).toEqual({ method: 'password' });
-    expect(items[2]?.details).toEqual({ method: 'registration' });
+    expect(items[1]?.details).toEqual({ method: 'password', amr: ['pwd'] });
+    expect(items[2]?.details).toEqual({ method: 'registration', amr: ['pwd'] });
     expect(items[0]?.sessionId).toBe(items[1]?.sessionId);
     expect(JSON.stringify(items)).not.toContain(user.password);
   });

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { base64url, decodeProtectedHeader, exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
-import { Client } from 'pg';
-import { applyMigrations } from '../libs/database/src/migrations-runner';
+import { runKeyScript } from './support/key-script';
+import { createMigratedDatabase, dropDatabase, e2eAdminUrl } from './support/databases';
 import { SigningKeysService } from '../apps/auth-service/src/tokens/signing-keys.service';
 import { expectError, UserFactory } from './support/factories';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
@@ -181,14 +178,7 @@ describe('npm run keys:rotate', () => {
   let b: Instance | undefined;
 
   beforeAll(async () => {
-    const admin = new Client({ connectionString: process.env.E2E_ADMIN_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    await admin.end();
-    const url = new URL(process.env.E2E_ADMIN_DATABASE_URL!);
-    url.pathname = `/${dbName}`;
-    dbUrl = url.toString();
-    await applyMigrations(dbUrl, join(__dirname, '../prisma/migrations'));
+    dbUrl = await createMigratedDatabase(e2eAdminUrl(), dbName);
     env = {
       DATABASE_URL: dbUrl,
       CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_keys`,
@@ -197,29 +187,14 @@ describe('npm run keys:rotate', () => {
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
-    const admin = new Client({ connectionString: process.env.E2E_ADMIN_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(e2eAdminUrl(), dbName);
   });
 
   it('rotates: old tokens stay valid, the new kid is published and picked up by running instances', async () => {
     const before = await UserFactory.register(a.http);
     const oldKid = kidOf(before.tokens.accessToken)!;
 
-    const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'keys:rotate'], {
-      cwd: join(__dirname, '..'),
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DATABASE_URL: dbUrl,
-        DB_MIGRATE_ON_START: 'false',
-        REDIS_URL: process.env.E2E_REDIS_URL,
-        CACHE_KEY_PREFIX: env.CACHE_KEY_PREFIX,
-        LOG_LEVEL: 'error',
-      },
-      timeout: 60_000,
-    });
+    const stdout = await runKeyScript('keys:rotate', [], dbUrl, { CACHE_KEY_PREFIX: env.CACHE_KEY_PREFIX });
     const match = /Signing key rotated: (\S+) -> (\S+)/.exec(stdout);
     expect(match?.[1]).toBe(oldKid);
     const newKid = match![2];

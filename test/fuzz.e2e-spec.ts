@@ -1,13 +1,14 @@
 import fc from 'fast-check';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { applyMigrations } from '../libs/database/src/migrations-runner';
-import { strongPassword, UserFactory } from './support/factories';
+import { createMigratedDatabase, dropDatabase, e2eAdminUrl } from './support/databases';
+import { strongPassword, uniqueEmail, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';
 import { INTROSPECTION_CLIENT, Instance, startInstance } from './support/instance';
 
 /**
- * Property-based fuzzing (fast-check) of every POST and PATCH route against a real instance:
+ * Property-based fuzzing (fast-check) of every POST and PATCH route, and the PUT and DELETE routes
+ * that take a body or delete an account, against a real instance:
  * random and malformed bodies, wrong types, huge and odd Unicode strings, nested objects, unknown
  * and prototype-polluting keys, non-JSON and wrong content types. Every answer must be a success
  * or a documented 4xx of that route, in the error shape, without internals, never a 5xx; and a
@@ -20,11 +21,11 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 jest.setTimeout(120_000);
 
 const INTERNALS =
-  /\bat .+\.(ts|js):\d+|node_modules|\/work\/|prisma|SELECT |INSERT |UPDATE .+ SET|DELETE FROM|syntax error at|relation "|duplicate key|pg_|TypeError|ReferenceError|RangeError|invalid byte sequence/i;
+  /\bat .+\.(ts|js):\d+|node_modules|\/work\/|prisma|SELECT |INSERT |UPDATE .+ SET|DELETE FROM|syntax error at|relation "|duplicate key|\bpg_[a-z]|TypeError|ReferenceError|RangeError|invalid byte sequence/i;
 
-type Auth = 'none' | 'user' | 'client' | 'bogus-bearer';
+type Auth = 'none' | 'user' | 'admin' | 'client' | 'bogus-bearer';
 interface Route {
-  method: 'POST' | 'PATCH';
+  method: 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   path: string;
   fields: string[];
   auth: Auth;
@@ -48,7 +49,37 @@ const errors = (extra: Record<number, string[]>): Record<number, string[]> => {
 };
 const BEARER_401 = { 401: ['invalid_token'] };
 
+/** The user the admin routes change (roles), created before the run; no user has the other id. */
+const ADMIN = { email: uniqueEmail('fuzz-admin'), password: strongPassword() };
+const TARGET_ID = randomUUID();
+const MISSING_ID = randomUUID();
+
 const ROUTES: Route[] = [
+  {
+    method: 'DELETE',
+    path: '/api/v1/users/me',
+    fields: ['password'],
+    auth: 'user',
+    // A random body never holds the password: refused, and nothing deleted.
+    ok: [],
+    errors: errors({ 401: ['invalid_credentials'] }),
+  },
+  {
+    method: 'PUT',
+    path: `/api/v1/admin/users/${TARGET_ID}/roles`,
+    fields: ['roles'],
+    auth: 'admin',
+    ok: [200],
+    errors: errors({}),
+  },
+  {
+    method: 'DELETE',
+    path: `/api/v1/admin/users/${MISSING_ID}`,
+    fields: [],
+    auth: 'admin',
+    ok: [],
+    errors: errors({ 404: ['user_not_found'] }),
+  },
   {
     method: 'POST',
     path: '/api/v1/auth/register',
@@ -137,6 +168,84 @@ const ROUTES: Route[] = [
     ok: [200],
     errors: errors({ 401: ['invalid_client'] }),
     forms: true,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/verify',
+    fields: ['mfaToken', 'code', 'recoveryCode'],
+    auth: 'none',
+    ok: [200],
+    errors: errors({ 401: ['invalid_mfa_code', 'invalid_mfa_token'], 403: ['account_disabled'] }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/totp/setup',
+    fields: ['code'],
+    auth: 'user',
+    ok: [200],
+    errors: errors({ ...BEARER_401, 409: ['mfa_already_enabled'] }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/totp/confirm',
+    fields: ['code'],
+    auth: 'user',
+    ok: [200],
+    errors: errors({
+      ...BEARER_401,
+      400: ['invalid_mfa_code'],
+      404: ['mfa_setup_not_found'],
+      409: ['mfa_already_enabled'],
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/recovery-codes',
+    fields: ['code'],
+    auth: 'user',
+    ok: [200],
+    errors: errors({ ...BEARER_401, 400: ['invalid_mfa_code'], 404: ['mfa_not_enabled'] }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/auth/mfa/totp',
+    fields: ['code'],
+    auth: 'user',
+    // The fuzzed user has no TOTP: nothing to remove, whatever the body.
+    ok: [],
+    errors: errors({ ...BEARER_401, 400: ['invalid_mfa_code'], 404: ['mfa_not_enabled'] }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/passkeys/registration/options',
+    fields: [],
+    auth: 'user',
+    ok: [200],
+    errors: errors(BEARER_401),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/passkeys/registration',
+    fields: ['response', 'name'],
+    auth: 'user',
+    ok: [],
+    errors: errors({ ...BEARER_401, 400: ['invalid_passkey'] }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/passkeys/authentication/options',
+    fields: [],
+    auth: 'none',
+    ok: [200],
+    errors: errors({}),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/passkeys/authentication',
+    fields: ['challengeId', 'response'],
+    auth: 'none',
+    ok: [],
+    errors: errors({ 401: ['invalid_passkey'] }),
   },
   {
     method: 'PATCH',
@@ -260,7 +369,47 @@ const extraKey = fc.oneof(
 );
 
 /** Values that pass or nearly pass each field's rules, so that requests also reach the services. */
+/** base64url of bytes, of a string, or of JSON: what WebAuthn JSON fields carry. */
+const b64u = fc.oneof(
+  fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('base64url')),
+  fc.string({ unit: 'grapheme', maxLength: 200 }).map((s) => Buffer.from(s).toString('base64url')),
+  fc
+    .record(
+      {
+        type: fc.constantFrom('webauthn.create', 'webauthn.get', 'x'),
+        challenge: anyValue,
+        origin: anyValue,
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => Buffer.from(JSON.stringify(o)).toString('base64url')),
+  anyValue,
+);
+/** A RegistrationResponseJSON / AuthenticationResponseJSON look-alike with hostile parts. */
+const webauthnJson = fc.record(
+  {
+    id: b64u,
+    rawId: b64u,
+    type: fc.constantFrom('public-key', 'x', ''),
+    response: fc.record(
+      {
+        clientDataJSON: b64u,
+        attestationObject: b64u,
+        authenticatorData: b64u,
+        signature: b64u,
+        userHandle: b64u,
+        transports: fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }),
+      },
+      { requiredKeys: [] },
+    ),
+    clientExtensionResults: fc.oneof(fc.constant({}), anyValue),
+  },
+  { requiredKeys: [] },
+);
+
 const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
+  response: webauthnJson,
+  challengeId: fc.oneof(fc.uuid(), fc.constant('00000000-0000-4000-8000-000000000000')),
   email: emailish,
   password: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 140 }),
   currentPassword: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 140 }),
@@ -385,30 +534,32 @@ function requestArb(route: Route): fc.Arbitrary<FuzzRequest> {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('fuzzing: every POST/PATCH route answers hostile input with a documented 4xx, never a 5xx', () => {
+describe('fuzzing: every POST/PATCH route (and the body-taking PUT/DELETE ones) answers hostile input with a documented 4xx, never a 5xx', () => {
   const dbName = `auth_e2e_${process.env.E2E_RUN_ID}_fuzz`;
   let db: Client;
   let a: Instance;
   let userToken: string;
+  let adminToken: string;
   const basic = `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:${INTROSPECTION_CLIENT.secret}`).toString('base64')}`;
   type RouteStats = { runs: number; statuses: Record<number, number>; kinds: Set<string> };
   const stats: Record<string, RouteStats> = {};
 
   beforeAll(async () => {
     // A database of its own: "unchanged" can then be checked exactly, with other suites running.
-    const admin = new Client({ connectionString: process.env.E2E_ADMIN_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    await admin.end();
-    const url = new URL(process.env.E2E_ADMIN_DATABASE_URL!);
-    url.pathname = `/${dbName}`;
-    await applyMigrations(url.toString(), join(__dirname, '../prisma/migrations'));
-    db = new Client({ connectionString: url.toString() });
+    const url = await createMigratedDatabase(e2eAdminUrl(), dbName);
+    db = new Client({ connectionString: url });
     await db.connect();
     a = await startInstance({
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: url,
       CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_fuzz`,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
     });
+    adminToken = (await UserFactory.login(a.http, ADMIN)).accessToken;
+    await db.query(`INSERT INTO users (id, email, updated_at) VALUES ($1, $2, now())`, [
+      TARGET_ID,
+      `fuzz-target-${TARGET_ID}@example.test`,
+    ]);
     const user = await UserFactory.register(a.http, { password: strongPassword() });
     await a.http.patch(
       '/api/v1/users/me/profile',
@@ -421,10 +572,7 @@ describe('fuzzing: every POST/PATCH route answers hostile input with a documente
   afterAll(async () => {
     await a?.close();
     await db?.end();
-    const admin = new Client({ connectionString: process.env.E2E_ADMIN_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(e2eAdminUrl(), dbName);
     const lines = Object.entries(stats).map(
       ([route, s]) =>
         `  ${route}: ${s.runs} runs, statuses ${JSON.stringify(s.statuses)}, ${s.kinds.size} case kinds`,
@@ -449,6 +597,7 @@ describe('fuzzing: every POST/PATCH route answers hostile input with a documente
   function headersFor(route: Route, request: FuzzRequest): Record<string, string> {
     const headers: Record<string, string> = {};
     if (route.auth === 'user') headers.authorization = `Bearer ${userToken}`;
+    if (route.auth === 'admin') headers.authorization = `Bearer ${adminToken}`;
     if (route.auth === 'client') headers.authorization = basic;
     if (route.auth === 'bogus-bearer') headers.authorization = 'Bearer eyJhbGciOiJub25lIn0.e30.';
     if (request.contentType) headers['content-type'] = request.contentType;

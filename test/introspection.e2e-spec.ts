@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { PrismaService } from '@app/database';
 import { RateLimitService } from '../apps/auth-service/src/rate-limit/rate-limit.service';
 import { expectError, UserFactory } from './support/factories';
 import { HttpResponse } from './support/http';
@@ -65,6 +66,8 @@ describe('introspection: POST /auth/introspect (RFC 7662)', () => {
             aud: claims.aud,
             token_type: expect.stringMatching(/^bearer$/i),
             roles: ['user'],
+            amr: ['pwd'],
+            auth_time: claims.auth_time,
           }),
         );
         expect(typeof res.body.exp).toBe('number');
@@ -94,6 +97,30 @@ describe('introspection: POST /auth/introspect (RFC 7662)', () => {
       expect(res.status).toBe(200);
       expect(res.body.active).toBe(true);
       expect(res.body.sid).toBe(decodeJwt(user.tokens.accessToken).sid);
+    });
+
+    it("keeps the session's amr and auth_time across refreshes (a later login has its own)", async () => {
+      const user = await UserFactory.register(a.http);
+      const first = decodeJwt(user.tokens.accessToken);
+      expect(first.amr).toEqual(['pwd']);
+      expect(first.auth_time).toBeLessThanOrEqual(first.iat!);
+      expect(first.auth_time).toBeGreaterThan(Date.now() / 1000 - 60);
+      // Back-date the session's auth_time: a refresh must read it from the row, not use "now".
+      await a.app.get(PrismaService).session.update({
+        where: { id: first.sid as string },
+        data: { authTime: new Date('2026-01-02T03:04:05Z') },
+      });
+      const refreshed = await a.http.post('/api/v1/auth/refresh', { refreshToken: user.tokens.refreshToken });
+      expect(refreshed.status).toBe(200);
+      const again = decodeJwt(refreshed.body.accessToken);
+      expect([again.sid, again.amr, again.auth_time]).toEqual([first.sid, ['pwd'], 1767323045]);
+      const res = await introspect(refreshed.body.accessToken);
+      expect(res.body).toEqual(
+        expect.objectContaining({ active: true, amr: ['pwd'], auth_time: 1767323045 }),
+      );
+
+      const login = await a.http.post('/api/v1/auth/login', { email: user.email, password: user.password });
+      expect(decodeJwt(login.body.accessToken).auth_time).toBeGreaterThan(1767323045);
     });
   });
 

@@ -4,26 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { applyMigrations } from '../libs/database/src/migrations-runner';
+import { createDatabase, dropDatabase, e2eAdminUrl } from './support/databases';
 
 const MIGRATIONS = join(__dirname, '../prisma/migrations');
 
 /** The runner the service uses at start, on its own scratch database. */
 describe('migrations runner', () => {
-  const admin = new Client({ connectionString: process.env.E2E_ADMIN_DATABASE_URL });
   const dbName = `${process.env.E2E_DATABASE_NAME}_migrations`;
   let url: string;
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-    const u = new URL(process.env.E2E_ADMIN_DATABASE_URL!);
-    u.pathname = `/${dbName}`;
-    url = u.toString();
+    url = await createDatabase(e2eAdminUrl(), dbName);
   });
-  afterAll(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
-  });
+  afterAll(() => dropDatabase(e2eAdminUrl(), dbName));
 
   const rows = async () => {
     const c = new Client({ connectionString: url });

@@ -209,13 +209,28 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
       `/api/v1/auth/oauth/github/authorize?redirect_uri=${encodeURIComponent(FRONTEND)}`,
     );
     expect(res.status).toBe(302);
+    keepBinding(res);
     return res.headers.get('location')!;
+  }
+
+  /** The one browser these tests play: the binding cookie its last OAuth start set. */
+  let binding = '';
+  function keepBinding(res: { headers: Headers }): void {
+    binding = beforeFirst(
+      res.headers.getSetCookie().find((c) => c.startsWith('oauth_binding='))!,
+      ';',
+    );
+  }
+
+  /** GitHub's redirect back to our callback, followed by that browser. */
+  function callback(back: URL) {
+    return a.http.get(back.pathname + back.search, { headers: { cookie: binding } });
   }
 
   async function signIn(account: GitHubAccount) {
     gh.signedIn = account;
     const back = await atGitHub(await authorizeUrl());
-    return a.http.get(back.pathname + back.search);
+    return callback(back);
   }
 
   async function tokensAfter(callback: { headers: Headers }) {
@@ -325,8 +340,9 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
     gh.signedIn = account;
     const link = await a.http.post('/api/v1/auth/oauth/github/link', { redirect_uri: FRONTEND }, auth);
     expect(link.status).toBe(200);
+    keepBinding(link);
     const back = await atGitHub(link.body.authorizeUrl);
-    const done = await a.http.get(back.pathname + back.search);
+    const done = await callback(back);
     expect(done.status).toBe(302);
     expect((await a.http.get('/api/v1/auth/oauth/accounts', auth)).body).toEqual([
       {
@@ -355,7 +371,7 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
       gh.signedIn = account;
       gh.deny = true;
       const back = await atGitHub(await authorizeUrl());
-      const res = await a.http.get(back.pathname + back.search);
+      const res = await callback(back);
       expectError(res, 400, 'oauth_error');
       expect(res.body.message).toMatch(/access_denied/);
       await expectNothingCreated(account);
@@ -366,7 +382,7 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
       gh.signedIn = account;
       const back = await atGitHub(await authorizeUrl());
       back.searchParams.set('code', 'not-the-code');
-      const res = await a.http.get(back.pathname + back.search);
+      const res = await callback(back);
       expectError(res, 400, 'oauth_error');
       expect(res.body.message).toMatch(/bad_verification_code/);
       await expectNothingCreated(account);
@@ -381,7 +397,7 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
         hash,
         'x'.repeat(43),
       ]);
-      expectError(await a.http.get(back.pathname + back.search), 400, 'oauth_error');
+      expectError(await callback(back), 400, 'oauth_error');
       await expectNothingCreated(account);
     });
 
@@ -396,12 +412,12 @@ describe('oauth: GitHub (against a local stand-in of its endpoints)', () => {
       const account = githubAccount();
       gh.signedIn = account;
       const back = await atGitHub(await authorizeUrl());
-      expect((await a.http.get(back.pathname + back.search)).status).toBe(302);
-      expectError(await a.http.get(back.pathname + back.search), 400, 'invalid_oauth_state');
+      expect((await callback(back)).status).toBe(302);
+      expectError(await callback(back), 400, 'invalid_oauth_state');
       back.searchParams.set('state', 'forged');
-      expectError(await a.http.get(back.pathname + back.search), 400, 'invalid_oauth_state');
+      expectError(await callback(back), 400, 'invalid_oauth_state');
       back.searchParams.delete('state');
-      expectError(await a.http.get(back.pathname + back.search), 400, 'invalid_oauth_state');
+      expectError(await callback(back), 400, 'invalid_oauth_state');
     });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { generateKeyPair, JWTPayload } from 'jose';
+import { decodeJwt, generateKeyPair, JWTPayload } from 'jose';
+import { Secret, TOTP } from 'otpauth';
 import { Client } from 'pg';
 import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
 import { expectError, uniqueEmail, UserFactory } from './support/factories';
@@ -99,6 +100,25 @@ async function atProvider(
 
 const callbackPath = (url: URL) => url.pathname + url.search;
 
+/** The binding cookie each flow's start set, by the flow's state: what its browser sends back. */
+const bindings = new Map<string, string>();
+
+function bindingCookieOf(res: { headers: Headers }): string {
+  const cookie = res.headers.getSetCookie().find((c) => /^(__Host-)?oauth_binding=/.test(c));
+  if (!cookie) throw new Error('no binding cookie set');
+  return beforeFirst(cookie, ';');
+}
+
+function remember(res: { headers: Headers }, authorizeUrl: string): void {
+  bindings.set(new URL(authorizeUrl).searchParams.get('state')!, bindingCookieOf(res));
+}
+
+/** The callback as the browser that started the flow sends it: with that browser's binding cookie. */
+function fromBrowser(instance: Instance, back: URL) {
+  const cookie = bindings.get(back.searchParams.get('state') ?? '') ?? '';
+  return instance.http.get(callbackPath(back), { headers: { cookie } });
+}
+
 describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => {
   let op: TestOpenIdProvider;
   let a: Instance;
@@ -165,13 +185,25 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       `/api/v1/auth/oauth/${provider}/authorize?redirect_uri=${encodeURIComponent(redirect)}`,
     );
     expect(res.status).toBe(302);
+    remember(res, res.headers.get('location')!);
     return res.headers.get('location')!;
   }
 
   /** The whole sign-in: authorize, the provider's login, the callback; answers the callback's response. */
   async function signIn(login: string, instance = a, provider = 'acme') {
     const back = await atProvider(await authorize(instance, provider), login);
-    return instance.http.get(callbackPath(back));
+    return fromBrowser(instance, back);
+  }
+
+  /** POST link as the holder of `token`; its binding cookie is kept as that browser's. */
+  async function startLink(instance: Instance, redirect: string, token: string) {
+    const res = await instance.http.post(
+      `/api/v1/auth/oauth/acme/link`,
+      { redirect_uri: redirect },
+      { token },
+    );
+    if (res.status === 200) remember(res, res.body.authorizeUrl);
+    return res;
   }
 
   function refreshCookie(res: { headers: Headers }): string {
@@ -320,6 +352,8 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       const me = await a.http.get('/api/v1/auth/me', { token: tokens.accessToken });
       expect(me.status).toBe(200);
       expect(me.body.id).toBe(tokens.user.id);
+      // Signed in through a provider (RFC 8176 `fed`), kept by the refresh that got these tokens.
+      expect(decodeJwt(tokens.accessToken).amr).toEqual(['fed']);
 
       const user = await db.query('SELECT password_hash FROM users WHERE id = $1', [tokens.user.id]);
       expect(user.rows[0].password_hash).toBeNull();
@@ -338,6 +372,15 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
         { provider: 'acme', providerAccountId: who.sub, email: who.email, linkedAt: expect.any(String) },
       ]);
       expect(accounts.text).not.toMatch(/token/i);
+      // The sign-up is recorded as a registration (method oauth) with the browser's IP and user agent.
+      const events = await db.query('SELECT type, ip, details FROM security_events WHERE user_id = $1', [
+        tokens.user.id,
+      ]);
+      expect(events.rows).toEqual(
+        expect.arrayContaining([
+          { type: 'user.registered', ip: '127.0.0.1', details: { method: 'oauth', provider: 'acme' } },
+        ]),
+      );
     });
 
     it('signs a returning user in to the same account, through the oauth cache entry', async () => {
@@ -358,10 +401,48 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       expect(await redis.exists(key)).toBe(1);
     });
 
+    it('a user with TOTP: redirect with mfa_token and no cookie, then /auth/mfa/verify (amr fed, otp, mfa)', async () => {
+      const who = account();
+      const first = await tokensAfter(await signIn(who.sub));
+      const setup = await a.http.post('/api/v1/auth/mfa/totp/setup', undefined, { token: first.accessToken });
+      const secret = Secret.fromBase32(setup.body.secret as string);
+      // Codes of steps -1 and 0 must stay within ±1 step until used: not in a step's last seconds.
+      const left = 30_000 - (Date.now() % 30_000);
+      if (left < 4_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+      const now = Date.now();
+      const code = (offset: number) => TOTP.generate({ secret, timestamp: now + offset * 30_000 });
+      const confirm = await a.http.post(
+        '/api/v1/auth/mfa/totp/confirm',
+        { code: code(-1) },
+        { token: first.accessToken },
+      );
+      expect(confirm.status).toBe(200);
+      const sessionsBefore = await count('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [
+        first.user.id,
+      ]);
+
+      const res = await signIn(who.sub);
+      expect(res.status).toBe(302);
+      expect(res.headers.getSetCookie().filter((c) => c.startsWith('refresh_token='))).toEqual([]);
+      const location = new URL(res.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe(FRONTEND);
+      const mfaToken = location.searchParams.get('mfa_token');
+      expect(mfaToken).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+      expect(await count('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [first.user.id])).toBe(
+        sessionsBefore,
+      );
+
+      const verified = await b.http.post('/api/v1/auth/mfa/verify', { mfaToken, code: code(0) });
+      expect(verified.status).toBe(200);
+      expect(verified.body.user.id).toBe(first.user.id);
+      expect(decodeJwt(verified.body.accessToken as string).amr).toEqual(['fed', 'otp', 'mfa']);
+      expect(verified.headers.getSetCookie().some((c) => c.startsWith('refresh_token='))).toBe(true);
+    });
+
     it('finishes on another instance than the one that started it (state is shared)', async () => {
       const who = account();
       const back = await atProvider(await authorize(a), who.sub);
-      const res = await b.http.get(callbackPath(back));
+      const res = await fromBrowser(b, back);
       expect(res.status).toBe(302);
       expect((await tokensAfter(res, b)).user.email).toBe(who.email);
     });
@@ -446,14 +527,10 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       const who = account();
       const tokens = await tokensAfter(await signIn(who.sub));
       const password = await UserFactory.register(a.http);
-      const link = await a.http.post(
-        '/api/v1/auth/oauth/acme/link',
-        { redirect_uri: FRONTEND },
-        { token: password.tokens.accessToken },
+      const link = await startLink(a, FRONTEND, password.tokens.accessToken);
+      expect((await fromBrowser(a, await atProvider(link.body.authorizeUrl, account().sub))).status).toBe(
+        302,
       );
-      expect(
-        (await a.http.get(callbackPath(await atProvider(link.body.authorizeUrl, account().sub)))).status,
-      ).toBe(302);
       expectError(await a.http.get('/api/v1/auth/oauth/acme/callback?code=x'), 400, 'invalid_oauth_state');
       const junk = `nope-${randomBytes(4).toString('hex')}`;
       expectError(
@@ -477,14 +554,10 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
     it('links a provider account to the signed-in user, then signs that user in with it', async () => {
       const user = await UserFactory.register(a.http);
       const who = account(); // another email than the user's
-      const res = await a.http.post(
-        '/api/v1/auth/oauth/acme/link',
-        { redirect_uri: SETTINGS },
-        { token: user.tokens.accessToken },
-      );
+      const res = await startLink(a, SETTINGS, user.tokens.accessToken);
       expect(res.status).toBe(200);
       const back = await atProvider(res.body.authorizeUrl, who.sub);
-      const done = await a.http.get(callbackPath(back));
+      const done = await fromBrowser(a, back);
       expect(done.status).toBe(302);
       expect(done.headers.get('location')).toBe(SETTINGS);
       // Linking keeps the caller's session: no new one, no cookie.
@@ -530,13 +603,9 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       const owner = account();
       await tokensAfter(await signIn(owner.sub));
       const user = await UserFactory.register(a.http);
-      const res = await a.http.post(
-        '/api/v1/auth/oauth/acme/link',
-        { redirect_uri: SETTINGS },
-        { token: user.tokens.accessToken },
-      );
+      const res = await startLink(a, SETTINGS, user.tokens.accessToken);
       const back = await atProvider(res.body.authorizeUrl, owner.sub);
-      expectError(await a.http.get(callbackPath(back)), 409, 'account_already_linked');
+      expectError(await fromBrowser(a, back), 409, 'account_already_linked');
       expect(
         await count('SELECT count(*) AS n FROM oauth_accounts WHERE user_id = $1', [user.tokens.user.id]),
       ).toBe(0);
@@ -571,16 +640,67 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
     it('lets a user with a password unlink their only provider', async () => {
       const user = await UserFactory.register(a.http);
       const who = account();
-      const link = await a.http.post(
-        '/api/v1/auth/oauth/acme/link',
-        { redirect_uri: SETTINGS },
-        { token: user.tokens.accessToken },
-      );
-      await a.http.get(callbackPath(await atProvider(link.body.authorizeUrl, who.sub)));
+      const link = await startLink(a, SETTINGS, user.tokens.accessToken);
+      await fromBrowser(a, await atProvider(link.body.authorizeUrl, who.sub));
       const auth = { token: user.tokens.accessToken };
       expect((await a.http.delete('/api/v1/auth/oauth/accounts/acme', auth)).status).toBe(204);
       expect((await a.http.get('/api/v1/auth/oauth/accounts', auth)).body).toEqual([]);
+      // Both changes recorded, newest first, with the provider and the caller's IP.
+      const events = await a.http.get('/api/v1/auth/events', auth);
+      expect(events.body.items.slice(0, 2)).toEqual([
+        expect.objectContaining({ type: 'oauth.unlinked', ip: '127.0.0.1', details: { provider: 'acme' } }),
+        expect.objectContaining({ type: 'oauth.linked', ip: '127.0.0.1', details: { provider: 'acme' } }),
+      ]);
       expectError(await a.http.get('/api/v1/auth/oauth/accounts'), 401, 'invalid_token');
+    });
+  });
+
+  describe('flows bound to the browser that started them (RFC 9700 §4.7)', () => {
+    const authorizePath = `/api/v1/auth/oauth/acme/authorize?redirect_uri=${encodeURIComponent(FRONTEND)}`;
+
+    it('sets an HttpOnly, SameSite=Lax binding cookie on the OAuth routes, kept for the next flow', async () => {
+      const res = await a.http.get(authorizePath);
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('oauth_binding='))!;
+      expect(cookie).toMatch(/;\s*HttpOnly/i);
+      expect(cookie).toMatch(/;\s*SameSite=Lax/i);
+      expect(cookie).toMatch(/;\s*Path=\/api\/v1\/auth\/oauth(;|$)/);
+      // Another tab's flow in the same browser keeps the value: both flows can complete.
+      const again = await a.http.get(authorizePath, { headers: { cookie: beforeFirst(cookie, ';') } });
+      expect(bindingCookieOf(again)).toBe(beforeFirst(cookie, ';'));
+    });
+
+    it("login CSRF: the attacker's callback URL opened in the victim's browser signs no one in (400)", async () => {
+      const victimsOwn = bindingCookieOf(await a.http.get(authorizePath));
+      for (const victimCookie of [undefined, victimsOwn]) {
+        const attacker = account();
+        // The attacker signs in at the provider and stops before the callback...
+        const back = await atProvider(await authorize(a), attacker.sub);
+        // ...which the victim's browser follows: no binding cookie, or its own.
+        const res = await a.http.get(
+          callbackPath(back),
+          victimCookie ? { headers: { cookie: victimCookie } } : {},
+        );
+        expectError(res, 400, 'invalid_oauth_state');
+        expect(res.headers.getSetCookie().some((c) => c.startsWith('refresh_token='))).toBe(false);
+        await expectNothingCreated(attacker);
+      }
+    });
+
+    it("link: the attacker's authorizeUrl completed in the victim's browser links nothing to the attacker (400)", async () => {
+      const attacker = await UserFactory.register(a.http);
+      const link = await a.http.post(
+        '/api/v1/auth/oauth/acme/link',
+        { redirect_uri: SETTINGS },
+        { token: attacker.tokens.accessToken },
+      );
+      expect(link.status).toBe(200);
+      const victim = account();
+      // The victim opens the URL, signs in at the provider; their browser never had the cookie.
+      const back = await atProvider(link.body.authorizeUrl, victim.sub);
+      expectError(await a.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+      const linked = await a.http.get('/api/v1/auth/oauth/accounts', { token: attacker.tokens.accessToken });
+      expect(linked.body).toEqual([]);
+      await expectNothingCreated(victim);
     });
   });
 
@@ -607,10 +727,10 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
     it('answers 400 invalid_oauth_state for a replayed state (single use)', async () => {
       const who = account();
       const back = await atProvider(await authorize(a), who.sub);
-      const first = await a.http.get(callbackPath(back));
+      const first = await fromBrowser(a, back);
       expect(first.status).toBe(302);
-      expectError(await a.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
-      expectError(await b.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+      expectError(await fromBrowser(a, back), 400, 'invalid_oauth_state');
+      expectError(await fromBrowser(b, back), 400, 'invalid_oauth_state');
     });
 
     it('answers 400 invalid_oauth_state for an expired state', async () => {
@@ -621,7 +741,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
         `UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE state_hash = $1`,
         [hash],
       );
-      expectError(await a.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+      expectError(await fromBrowser(a, back), 400, 'invalid_oauth_state');
       await expectNothingCreated(who);
     });
 
@@ -648,12 +768,12 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       const who = account();
       const back = await atProvider(await authorize(a), who.sub, { abort: true });
       expect(back.searchParams.get('error')).toBe('access_denied');
-      const res = await a.http.get(callbackPath(back));
+      const res = await fromBrowser(a, back);
       expectError(res, 400, 'oauth_error');
       expect(res.body.message).toMatch(/access_denied/);
       await expectNothingCreated(who);
       // The state was spent all the same.
-      expectError(await a.http.get(callbackPath(back)), 400, 'invalid_oauth_state');
+      expectError(await fromBrowser(a, back), 400, 'invalid_oauth_state');
     });
 
     it('answers 400 oauth_error when the nonce does not match the one stored', async () => {
@@ -661,7 +781,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
       const back = await atProvider(await authorize(a), who.sub);
       const hash = createHash('sha256').update(back.searchParams.get('state')!).digest('base64url');
       await db.query(`UPDATE oauth_states SET nonce = 'another-nonce' WHERE state_hash = $1`, [hash]);
-      const res = await a.http.get(callbackPath(back));
+      const res = await fromBrowser(a, back);
       expectError(res, 400, 'oauth_error');
       expect(res.body.message).toMatch(/nonce/);
       await expectNothingCreated(who);
@@ -675,7 +795,7 @@ describe('oauth: OpenID Connect against a real provider (oidc-provider)', () => 
         hash,
         randomBytes(32).toString('base64url'),
       ]);
-      expectError(await a.http.get(callbackPath(back)), 400, 'oauth_error');
+      expectError(await fromBrowser(a, back), 400, 'oauth_error');
       await expectNothingCreated(who);
     });
 

@@ -12,6 +12,8 @@ export interface SessionRow {
   revokedReason: string | null;
   userAgent: string | null;
   ip: string | null;
+  amr: string[];
+  authTime: Date;
 }
 
 /** An active session of a month, started now; `userId` and `refreshTokenHash` say whose and which. */
@@ -27,6 +29,8 @@ export function makeSession(overrides: Partial<SessionRow> & Pick<SessionRow, 'u
     revokedReason: null,
     userAgent: null,
     ip: null,
+    amr: ['pwd'],
+    authTime: now,
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@ import {
 } from '../../apps/auth-service/src/sessions/session-revoker';
 import type {
   NewSession,
+  RotatedSession,
   SessionState,
   SessionsRepository,
   SessionView,
@@ -49,7 +50,7 @@ export class FakeSessionsRepository implements Pick<SessionsRepository, SessionW
   }
 
   /** Swaps the hash of an active, unexpired session; the old one is remembered. */
-  rotateRefreshToken(oldHash: string, newHash: string): Promise<SessionState | null> {
+  rotateRefreshToken(oldHash: string, newHash: string): Promise<RotatedSession | null> {
     const now = new Date();
     const row = [...this.rows.values()].find(
       (r) => r.refreshTokenHash === oldHash && r.revokedAt === null && r.expiresAt > now,
@@ -58,7 +59,7 @@ export class FakeSessionsRepository implements Pick<SessionsRepository, SessionW
     row.refreshTokenHash = newHash;
     row.lastSeenAt = now;
     this.rotated.set(oldHash, row.id);
-    return Promise.resolve(stateOf(row));
+    return Promise.resolve({ ...stateOf(row), amr: row.amr, authTime: row.authTime });
   }
 
   getSessionIdByRotatedToken(tokenHash: string): Promise<string | null> {

@@ -3,6 +3,7 @@ import type { RevocationReason } from '../../apps/auth-service/src/sessions/sess
 import type {
   ClientInfo,
   SessionsService,
+  StartOptions,
   TokenResponse,
 } from '../../apps/auth-service/src/sessions/sessions.service';
 import type { PublicUser } from '../../apps/auth-service/src/users/public-user';
@@ -12,12 +13,12 @@ export class FakeSessionsService implements Pick<
   SessionsService,
   'start' | 'refresh' | 'revoke' | 'revokeAll'
 > {
-  readonly started: { user: PublicUser; client: ClientInfo }[] = [];
+  readonly started: { user: PublicUser; client: ClientInfo; options: StartOptions }[] = [];
   readonly refreshed: string[] = [];
   readonly revoked: { sessionId?: string; userId?: string; reason: RevocationReason; event?: string }[] = [];
 
-  start(user: PublicUser, client: ClientInfo): Promise<TokenResponse> {
-    this.started.push({ user, client });
+  start(user: PublicUser, client: ClientInfo, options: StartOptions = {}): Promise<TokenResponse> {
+    this.started.push({ user, client, options });
     const n = this.started.length;
     return Promise.resolve({
       accessToken: `access:${n}`,

@@ -6,11 +6,11 @@ import type {
 
 /**
  * The signing_keys table in memory, shared by the instances of a test. `now` is the table's
- * clock (created_at, retired_at); `activate` runs one decision at a time, as the real advisory lock.
+ * clock (created_at, retired_at); changes run one at a time, as under the real advisory lock.
  */
 export class FakeSigningKeysRepository implements Pick<
   SigningKeysRepository,
-  'listPublished' | 'findPrevious' | 'exists' | 'activate'
+  'listPublished' | 'exists' | 'activate' | 'rewritePrivateKeys' | 'withdraw'
 > {
   readonly rows: SigningKey[] = [];
   /** The kids `exists` was asked about: each is one database lookup. */
@@ -20,35 +20,62 @@ export class FakeSigningKeysRepository implements Pick<
 
   listPublished(retiredSince: Date): Promise<SigningKey[]> {
     return Promise.resolve(
-      this.newestFirst().filter((k) => k.retiredAt === null || k.retiredAt > retiredSince),
+      this.newestFirst().filter(
+        (k) => k.withdrawnAt === null && (k.retiredAt === null || k.retiredAt > retiredSince),
+      ),
     );
-  }
-
-  findPrevious(): Promise<SigningKey | null> {
-    const retired = this.rows.filter((k) => k.retiredAt !== null);
-    retired.sort((a, b) => (b.retiredAt?.getTime() ?? 0) - (a.retiredAt?.getTime() ?? 0));
-    return Promise.resolve(retired[0] ?? null);
   }
 
   exists(kid: string): Promise<boolean> {
     this.lookups.push(kid);
-    return Promise.resolve(this.rows.some((k) => k.kid === kid));
+    return Promise.resolve(this.rows.some((k) => k.kid === kid && k.withdrawnAt === null));
   }
 
   activate(decide: (active: SigningKey | null) => Promise<NewSigningKey | null>): Promise<SigningKey> {
-    const run = this.lock.then(async () => {
+    return this.locked(async () => {
       const active = this.newestFirst().find((k) => k.retiredAt === null) ?? null;
       const next = await decide(active);
-      if (!next) return active as SigningKey;
-      const now = this.now();
-      for (const key of this.rows) if (key.retiredAt === null && key.kid !== next.kid) key.retiredAt = now;
-      const existing = this.rows.find((k) => k.kid === next.kid);
-      if (existing) return Object.assign(existing, { retiredAt: null, privatePem: next.privatePem });
-      const publicJwk = next.publicJwk as SigningKey['publicJwk'];
-      const created: SigningKey = { ...next, publicJwk, createdAt: now, retiredAt: null };
-      this.rows.push(created);
-      return created;
+      return next ? this.install(next) : (active as SigningKey);
     });
+  }
+
+  rewritePrivateKeys(rewrite: (row: SigningKey) => string | null): Promise<void> {
+    return this.locked(async () => {
+      for (const row of this.rows) if (row.privatePem !== null) row.privatePem = rewrite(row);
+    });
+  }
+
+  withdraw(kid: string, replacement: () => Promise<NewSigningKey>): Promise<boolean> {
+    return this.locked(async () => {
+      const row = this.rows.find((k) => k.kid === kid);
+      if (!row || row.withdrawnAt) return false;
+      if (row.retiredAt === null) this.install(await replacement());
+      Object.assign(row, {
+        withdrawnAt: this.now(),
+        retiredAt: row.retiredAt ?? this.now(),
+        privatePem: null,
+      });
+      return true;
+    });
+  }
+
+  private install(next: NewSigningKey): SigningKey {
+    const existing = this.rows.find((k) => k.kid === next.kid);
+    if (existing?.withdrawnAt) throw new Error(`Signing key ${next.kid} was withdrawn (keys:withdraw)`);
+    const now = this.now();
+    for (const key of this.rows) {
+      if (key.retiredAt === null && key.kid !== next.kid)
+        Object.assign(key, { retiredAt: now, privatePem: null });
+    }
+    if (existing) return Object.assign(existing, { retiredAt: null, privatePem: next.privatePem });
+    const publicJwk = next.publicJwk as SigningKey['publicJwk'];
+    const created: SigningKey = { ...next, publicJwk, createdAt: now, retiredAt: null, withdrawnAt: null };
+    this.rows.push(created);
+    return created;
+  }
+
+  private locked<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work);
     this.lock = run.catch(() => undefined);
     return run;
   }

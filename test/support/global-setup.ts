@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { applyMigrations } from '../../libs/database/src/migrations-runner';
+import { createMigratedDatabase } from './databases';
 import {
   canConnectPg,
   canConnectRedis,
@@ -43,17 +41,11 @@ export default async function globalSetup(): Promise<void> {
 
   const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const dbName = `auth_e2e_${runId}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  await admin.end();
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
-  await applyMigrations(dbUrl.toString(), join(__dirname, '../../prisma/migrations'));
+  const dbUrl = await createMigratedDatabase(adminUrl, dbName);
 
   process.env.E2E_ADMIN_DATABASE_URL = adminUrl;
   process.env.E2E_DATABASE_NAME = dbName;
-  process.env.E2E_DATABASE_URL = dbUrl.toString();
+  process.env.E2E_DATABASE_URL = dbUrl;
   process.env.E2E_REDIS_URL = redisUrl;
   process.env.E2E_RUN_ID = runId;
 }

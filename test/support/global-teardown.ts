@@ -1,5 +1,5 @@
-import { Client } from 'pg';
 import Redis from 'ioredis';
+import { dropDatabase } from './databases';
 import type { ThrowawayServer } from './servers';
 import { cleanUpTopologies } from './topologies/processes';
 
@@ -11,10 +11,7 @@ export default async function globalTeardown(): Promise<void> {
     E2E_RUN_ID: runId,
   } = process.env;
   if (adminUrl && dbName && !process.env.E2E_KEEP_DATABASE) {
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(adminUrl, dbName);
   }
   if (redisUrl && runId) {
     // Only this run's keys: the Redis may be shared.

@@ -8,6 +8,9 @@ export const INTROSPECTION_CLIENT = {
   secret: 'e2e-introspection-secret-0123456789',
 };
 
+/** The Authorization header of INTROSPECTION_CLIENT. */
+export const INTROSPECTION_BASIC = `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:${INTROSPECTION_CLIENT.secret}`).toString('base64')}`;
+
 export interface Instance {
   url: string;
   http: HttpClient;

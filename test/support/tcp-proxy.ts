@@ -6,6 +6,12 @@ interface Pair {
   client: Socket;
   /** Absent while a connection accepted in `paused` mode waits to be forwarded. */
   upstream?: Socket;
+  /**
+   * Whether both directions are piped. A second pipe() of the same pair would forward every byte
+   * twice: the server runs each command twice and the client reads replies no command asked for
+   * (ioredis then throws from its socket handler).
+   */
+  piped: boolean;
 }
 
 /**
@@ -94,6 +100,7 @@ export class TcpProxy {
     if (this.mode === 'cut') await this.relisten();
     this.mode = 'paused';
     for (const pair of this.pairs) {
+      pair.piped = false;
       pair.client.unpipe();
       pair.client.pause();
       if (pair.upstream) {
@@ -103,7 +110,10 @@ export class TcpProxy {
     }
   }
 
-  /** Back to normal on the same port; connections held while paused are forwarded from where they stopped. */
+  /**
+   * Back to normal on the same port; connections held while paused are forwarded from where they
+   * stopped. Harmless on an open link (an afterEach may restore whatever the test did).
+   */
   async restore(): Promise<void> {
     if (this.mode === 'cut') await this.relisten();
     this.mode = 'open';
@@ -127,7 +137,7 @@ export class TcpProxy {
       return;
     }
     this.accepted += 1;
-    const pair: Pair = { client };
+    const pair: Pair = { client, piped: false };
     this.pairs.add(pair);
     client.setNoDelay(true);
     client.on('error', () => this.destroy(pair));
@@ -140,7 +150,8 @@ export class TcpProxy {
   }
 
   private forward(pair: Pair): void {
-    if (!this.pairs.has(pair)) return;
+    if (!this.pairs.has(pair) || pair.piped) return;
+    pair.piped = true;
     if (!pair.upstream) {
       const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
       upstream.setNoDelay(true);

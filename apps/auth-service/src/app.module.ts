@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { MIGRATIONS_DIR } from './migrations-dir';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { join } from 'node:path';
 import { CacheModule, CacheOptions, defineCacheEntity } from '@app/cache';
 import { DatabaseModule } from '@app/database';
 import { MetricsModule } from '@app/metrics';
@@ -18,9 +18,13 @@ import { HealthModule } from './health/health.module';
 import { IntrospectionModule } from './introspection/introspection.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OAuthModule } from './oauth/oauth.module';
+import { PasskeysModule } from './passkeys/passkeys.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RevocationStreamModule } from './revocation-stream/revocation-stream.module';
 import { RouteHooksModule } from './http/route-hooks.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { SecondFactorsModule } from './second-factors/second-factors.module';
+import { SignInModule } from './sign-in/sign-in.module';
 import { ServiceSecretsRepository } from './secrets/service-secrets.repository';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WellKnownModule } from './well-known/well-known.module';
@@ -46,13 +50,6 @@ function cacheOptions(config: AppConfig): CacheOptions {
         : undefined,
   };
 }
-
-/** prisma/migrations relative to the repository root, from src (ts) and from dist (js) alike. */
-const MIGRATIONS_DIR = join(
-  __dirname,
-  __dirname.includes(`${join('dist', 'apps')}`) ? '../../../..' : '../../..',
-  'prisma/migrations',
-);
 
 @Module({})
 export class AppModule {
@@ -89,8 +86,12 @@ export class AppModule {
         MetricsModule.forRootAsync({ useFactory: () => ({ token: config.metricsToken, prefix: 'auth_' }) }),
         AccountModule,
         AuthModule,
+        SecondFactorsModule,
+        SignInModule,
         OAuthModule,
+        PasskeysModule,
         IntrospectionModule,
+        RevocationStreamModule,
         WellKnownModule,
         HealthModule,
         ObservabilityModule,

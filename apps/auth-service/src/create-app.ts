@@ -7,21 +7,26 @@ import { MetricsService } from '@app/metrics';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { API_PREFIX } from './http/api-prefix';
-import { accessLogger, requestIdFor } from './observability/access-log';
+import { accessLogger, answerRecorder, requestIdFor } from './observability/access-log';
 import { createRootLogger, PinoNestLogger, stdoutDestination } from './observability/logging';
 import type { DestinationStream } from 'pino';
 import { registerInputLimits } from './bootstrap/input-limits.hook';
 import { registerMediaTypeCheck } from './bootstrap/media-type.hook';
+import { registerExampleFrontend } from './bootstrap/example-frontend';
 import { setupOpenApi } from './bootstrap/openapi';
 import { clientErrorHandler, MAX_HEADER_BYTES, registerSecurityHeaders } from './bootstrap/security';
 
 /** Auth bodies are tiny; anything larger is refused before it is parsed (413). */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
-/** Builds the whole service, ready to listen: used by main.ts and by the end-to-end tests alike. */
+/**
+ * Builds the whole service, ready to listen: used by main.ts and by the end-to-end tests alike.
+ * `exampleFrontendDir`: the built example frontend, served when FRONTEND_URL is unset (main.ts
+ * passes dist/example-frontend; without it, as in most tests, the service serves the API only).
+ */
 export async function createApp(
   config: AppConfig,
-  options: { logDestination?: DestinationStream } = {},
+  options: { logDestination?: DestinationStream; exampleFrontendDir?: string } = {},
 ): Promise<NestFastifyApplication> {
   const logDestination = options.logDestination ?? stdoutDestination();
   const logger = createRootLogger(config.logLevel, logDestination);
@@ -48,14 +53,10 @@ export async function createApp(
   registerMediaTypeCheck(fastify);
   registerInputLimits(fastify);
 
-  const metrics = app.get(MetricsService);
-  const logResponse = accessLogger(config.logLevel, logDestination);
-  // One hook for what every answer records: a hook per concern would cost each request a step.
-  fastify.addHook('onResponse', (request, reply, done) => {
-    metrics.observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
-    logResponse(request, reply);
-    done();
-  });
+  fastify.addHook(
+    'onResponse',
+    answerRecorder(app.get(MetricsService), accessLogger(config.logLevel, logDestination)),
+  );
 
   registerSecurityHeaders(app);
   if (config.http.corsOrigins.length > 0) {
@@ -69,6 +70,9 @@ export async function createApp(
     ],
   });
   setupOpenApi(app, config);
+  if (config.http.serveExampleFrontend && options.exampleFrontendDir) {
+    await registerExampleFrontend(app, options.exampleFrontendDir, logger);
+  }
   // Ends with process.exit, not a re-sent signal, so that `exit` flushes the asynchronous log.
   app.enableShutdownHooks([], { useProcessExit: true });
   if (config.database.url && !config.redis.url) {

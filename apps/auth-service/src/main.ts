@@ -5,6 +5,7 @@ import './instrumentation';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
 import { ConfigValidationError, loadConfig } from './config/app-config';
+import { EXAMPLE_FRONTEND_DIR } from './bootstrap/example-frontend';
 
 async function main(): Promise<void> {
   let config;
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
+  const app = await createApp(config, { exampleFrontendDir: EXAMPLE_FRONTEND_DIR });
   await app.listen({ port: config.http.port, host: config.http.host });
   new Logger('Main').log(
     `Auth service listening on ${config.http.host}:${config.http.port} (public URL ${config.http.appUrl})`,

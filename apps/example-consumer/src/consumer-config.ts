@@ -1,4 +1,4 @@
-import type { AuthClientOptions } from '@app/auth-client';
+import type { AuthClientOptions } from '@auth-service/auth-client';
 
 export interface ConsumerConfig {
   port: number;
@@ -11,8 +11,9 @@ export interface ConsumerConfig {
  * AUTH_URL (required), AUTH_AUDIENCE (the auth service's JWT_AUDIENCE, default `auth-service`),
  * AUTH_ISSUER (its JWT_ISSUER, default AUTH_URL), INTROSPECTION_CLIENT_ID and
  * INTROSPECTION_CLIENT_SECRET (one pair of the auth service's INTROSPECTION_CLIENTS; needed by the
- * strict route), PORT (default 3001), HOST (default 0.0.0.0), and optionally
- * AUTH_INTROSPECTION_CACHE_TTL_MS, AUTH_JWKS_MIN_REFETCH_INTERVAL_MS, AUTH_JWKS_MAX_AGE_MS.
+ * strict and push routes: with them the revocation stream is followed), PORT (default 3001), HOST
+ * (default 0.0.0.0), and optionally AUTH_INTROSPECTION_CACHE_TTL_MS, AUTH_JWKS_MIN_REFETCH_INTERVAL_MS,
+ * AUTH_JWKS_MAX_AGE_MS, AUTH_PUSH_MAX_STALE_MS and AUTH_PUSH_WHEN_DOWN (`strict` or `refuse`).
  */
 export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
   const problems: string[] = [];
@@ -34,6 +35,11 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
   const cacheTtlMs = number('AUTH_INTROSPECTION_CACHE_TTL_MS');
   const minRefetchIntervalMs = number('AUTH_JWKS_MIN_REFETCH_INTERVAL_MS');
   const maxAgeMs = number('AUTH_JWKS_MAX_AGE_MS');
+  const maxStaleMs = number('AUTH_PUSH_MAX_STALE_MS');
+  const whenDown = env.AUTH_PUSH_WHEN_DOWN || undefined;
+  if (whenDown !== undefined && whenDown !== 'strict' && whenDown !== 'refuse') {
+    problems.push('AUTH_PUSH_WHEN_DOWN must be strict or refuse');
+  }
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return {
     port,
@@ -44,6 +50,11 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
       audience: env.AUTH_AUDIENCE || 'auth-service',
       jwks: { minRefetchIntervalMs, maxAgeMs },
       introspection: clientId && clientSecret ? { clientId, clientSecret, cacheTtlMs } : undefined,
+      // The push route follows the revocation stream, which needs the same client credentials.
+      push:
+        clientId && clientSecret
+          ? { maxStaleMs, whenDown: whenDown as 'strict' | 'refuse' | undefined }
+          : undefined,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuthClientModule } from '@app/auth-client';
+import { AuthClientModule } from '@auth-service/auth-client';
 import { ConsumerConfig } from './consumer-config';
 import { ConsumerController } from './consumer.controller';
 

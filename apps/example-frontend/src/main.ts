@@ -6,6 +6,7 @@ import { homePage } from './pages/home';
 import { mfaChallengePage } from './pages/mfa-challenge';
 import { oauthReturnPage } from './pages/oauth-return';
 import { resetPasswordPage } from './pages/reset-password';
+import { securityPage } from './pages/security';
 import { sessionsPage } from './pages/sessions';
 import { verifyEmailPage } from './pages/verify-email';
 import { Router } from './router';
@@ -21,6 +22,7 @@ router
   .add(forgotPasswordPage(auth))
   .add(resetPasswordPage(auth))
   .add(sessionsPage(auth, router))
+  .add(securityPage(auth, router))
   .add(oauthReturnPage(auth, router))
   .add(mfaChallengePage(auth, router));
 

@@ -265,6 +265,26 @@ describe('AuthClient', () => {
       expect((await refusal(c.verify(await sign({ jti: 'c' }), { mode: 'strict' }))).reason).toBe('inactive');
     });
 
+    it("the principal's roles are the user's current roles from introspection, and role requirements use them", async () => {
+      const c = client();
+      // The token says ['user']; the auth service says the operator changed them since.
+      auth.answer = () =>
+        json({ active: true, sub: subject.sub, sid: subject.sid, roles: ['user', 'billing'] });
+      const token = await sign();
+      await expect(c.verify(token, { mode: 'strict', roles: { all: ['billing'] } })).resolves.toMatchObject({
+        roles: ['user', 'billing'],
+      });
+      // Local mode has nothing but the token.
+      expect((await refusal(c.verify(token, { mode: 'local', roles: { all: ['billing'] } }))).status).toBe(
+        403,
+      );
+      auth.answer = () => json({ active: true, sub: subject.sub, sid: subject.sid, roles: [] });
+      const demoted = await sign({ jti: 'demoted', roles: ['user', 'billing'] });
+      expect((await refusal(c.verify(demoted, { mode: 'strict', roles: { all: ['billing'] } }))).status).toBe(
+        403,
+      );
+    });
+
     it('a token that fails the local check never reaches introspection', async () => {
       const c = client();
       await refusal(c.verify(await sign({}, {}, other.privateKey), { mode: 'strict' }));
@@ -332,6 +352,81 @@ describe('AuthClient', () => {
     });
   });
 
+  describe('push mode', () => {
+    /** The stream endpoint beside the fake service: `text` is what each connection is sent. */
+    function withStream(text: string | undefined) {
+      const base = auth.fetch;
+      let streams = 0;
+      const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+        if (!urlOf(input).endsWith('/api/v1/auth/revocations')) return base(input, init);
+        streams++;
+        if (text === undefined) throw new TypeError('fetch failed');
+        const body = new ReadableStream<Uint8Array>({
+          start: (controller) => controller.enqueue(new TextEncoder().encode(text)),
+        });
+        return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+      }) as typeof globalThis.fetch;
+      return { fetch, streams: () => streams };
+    }
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const revokedSid = 'aaaaaaaa-0000-4000-8000-000000000000';
+    const live =
+      `id: 1-1\nevent: revoked\ndata: {"sid":"${revokedSid}","sub":"${subject.sub}","exp":${exp}}\n\n` +
+      'id: 1-1\nevent: ready\ndata: {}\n\n';
+    const settled = async (c: AuthClient) => {
+      for (let i = 0; i < 50 && c.revocations?.state !== 'live'; i++)
+        await new Promise((r) => setTimeout(r, 5));
+    };
+
+    it('once the stream is live: no network call per request, and a sid it named is refused (401)', async () => {
+      const stream = withStream(live);
+      const c = client({ defaultMode: 'push', fetch: stream.fetch });
+      await c.warmUp();
+      await settled(c);
+      for (let i = 0; i < 20; i++) expect((await c.verify(await sign())).mode).toBe('push');
+      const refused = await refusal(c.verify(await sign({ sid: revokedSid })));
+      expect([refused.status, refused.reason]).toEqual([401, 'revoked']);
+      expect(auth.introspections).toHaveLength(0);
+      expect(stream.streams()).toBe(1);
+      expect(c.stats()).toMatchObject({
+        pushFallbacks: 0,
+        revocationStream: { state: 'live', eventsReceived: 1, revokedSessions: 1, lastEventId: '1-1' },
+      });
+      c.close();
+    });
+
+    it('while the stream cannot vouch (never live): strict by default, introspection deciding', async () => {
+      const c = client({ defaultMode: 'push', fetch: withStream(undefined).fetch });
+      const principal = await c.verify(await sign());
+      expect(principal.mode).toBe('strict');
+      expect(auth.introspections).toHaveLength(1);
+      auth.answer = () => json({ active: false });
+      const refused = await refusal(c.verify(await sign({ jti: 'j2' })));
+      expect([refused.status, refused.reason]).toEqual([401, 'inactive']);
+      expect(c.stats().pushFallbacks).toBe(2);
+      c.close();
+    });
+
+    it('whenDown refuse: 503 auth_unavailable while the stream cannot vouch', async () => {
+      const c = client({ push: { whenDown: 'refuse' }, fetch: withStream(undefined).fetch });
+      const refused = await refusal(c.verify(await sign(), { mode: 'push' }));
+      expect([refused.status, refused.code, refused.reason]).toEqual([
+        503,
+        'auth_unavailable',
+        'revocations_unavailable',
+      ]);
+      expect(auth.introspections).toHaveLength(0);
+      // Local and strict routes of the same client are unaffected.
+      expect((await c.verify(await sign())).mode).toBe('local');
+      c.close();
+    });
+
+    it('a push route without push configured answers 503, never a silent local check', async () => {
+      const refused = await refusal(client().verify(await sign(), { mode: 'push' }));
+      expect([refused.status, refused.reason]).toEqual([503, 'push_not_configured']);
+    });
+  });
+
   describe('options', () => {
     it.each<[string, Record<string, unknown>, RegExp]>([
       ['a bad authUrl', { authUrl: 'ftp://x' }, /authUrl/],
@@ -342,6 +437,13 @@ describe('AuthClient', () => {
         'strict by default without credentials',
         { defaultMode: 'strict', introspection: undefined },
         /strict/,
+      ],
+      ['push by default without credentials', { defaultMode: 'push', introspection: undefined }, /push mode/],
+      ['push falling back to something unknown', { push: { whenDown: 'allow' } }, /whenDown/],
+      [
+        'a push idle timeout shorter than the keep-alive',
+        { push: { idleTimeoutMs: 15_000 } },
+        /idleTimeoutMs/,
       ],
       [
         'a negative cache TTL',

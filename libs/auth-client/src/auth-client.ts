@@ -4,6 +4,7 @@ import { AuthError, authUnavailable, forbidden, invalidToken } from './errors';
 import { IntrospectionCache } from './introspection-cache';
 import { JwksKeyStore, KeysUnavailableError } from './jwks-key-store';
 import { AuthClientOptions, AuthMode, ResolvedOptions, resolveOptions, SupportedAlgorithm } from './options';
+import { RevocationStreamClient } from './revocation-stream-client';
 import { hasRoles, RoleRequirement } from './roles';
 
 /** The claims of a verified access token. */
@@ -24,8 +25,12 @@ export interface Principal {
   userId: string;
   /** `sid`: the session the token belongs to. */
   sessionId: string;
+  /**
+   * `local`: the roles in the token (as they were when it was issued). `strict`: the user's roles
+   * now, as introspection reports them, so an operator's change applies to strict routes at once.
+   */
   roles: string[];
-  /** How the token was checked for this request. */
+  /** How the token was checked for this request (`strict` for a push route while the stream is down). */
   mode: AuthMode;
   claims: AccessTokenClaims;
 }
@@ -42,6 +47,8 @@ interface IntrospectionAnswer {
   active: boolean;
   sub?: string;
   sid?: string;
+  /** The user's current roles (the auth service reads them with the session, not from the token). */
+  roles?: string[];
 }
 
 /** RFC 6750 bearer credentials; the token syntax is b64token. */
@@ -58,12 +65,18 @@ const WARNING_INTERVAL_MS = 10_000;
  * - `strict`: `local`, then the auth service's introspection endpoint (revocation-aware), its
  *   answers cached per token for `introspection.cacheTtlMs`, concurrent misses single-flighted.
  *   A token that fails the local check never reaches introspection.
+ * - `push`: `local`, then the set of revoked sessions that the auth service's revocation stream
+ *   keeps up to date (RevocationStreamClient): no network call per request, a revocation refused
+ *   within a second. While the stream cannot vouch for the set (before its first snapshot, or down
+ *   longer than `push.maxStaleMs`), `strict` or a 503, as `push.whenDown` says.
  */
 export class AuthClient {
   readonly options: ResolvedOptions;
   readonly keys: JwksKeyStore;
   private readonly introspections?: IntrospectionCache<IntrospectionAnswer>;
-  private readonly counters = { introspectionRequests: 0, introspectionFailures: 0 };
+  /** Present when push mode is configured. */
+  readonly revocations?: RevocationStreamClient;
+  private readonly counters = { introspectionRequests: 0, introspectionFailures: 0, pushFallbacks: 0 };
   private readonly basicAuth?: string;
   /** Outage warnings are logged once per burst, not once per request. */
   private lastWarningAt = Number.NEGATIVE_INFINITY;
@@ -88,16 +101,35 @@ export class AuthClient {
       const { clientId, clientSecret } = o.introspection;
       this.basicAuth = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
     }
+    if (o.push && this.basicAuth) {
+      this.revocations = new RevocationStreamClient({
+        ...o.push,
+        authorization: this.basicAuth,
+        clockToleranceSeconds: o.clockToleranceSeconds,
+        fetch: o.fetch,
+        clock: o.clock,
+        logger: o.logger,
+      });
+    }
   }
 
   get defaultMode(): AuthMode {
     return this.options.defaultMode;
   }
 
-  /** Loads the keys ahead of the first request. Never throws: a failure is logged and retried on demand. */
+  /**
+   * Loads the keys ahead of the first request and opens the revocation stream (push mode). Never
+   * throws: a failure is logged and retried.
+   */
   async warmUp(): Promise<boolean> {
+    this.revocations?.start();
     await this.keys.refreshIfAllowed();
     return this.keys.ready;
+  }
+
+  /** Closes the revocation stream (push mode). */
+  close(): void {
+    this.revocations?.stop();
   }
 
   /** Counters for dashboards and tests. */
@@ -109,6 +141,10 @@ export class AuthClient {
       introspectionFailures: this.counters.introspectionFailures,
       introspectionCacheHits: this.introspections?.stats.hits ?? 0,
       introspectionCacheSize: this.introspections?.size ?? 0,
+      /** Push requests checked by `push.whenDown` (introspection or 503) because the stream could not vouch. */
+      pushFallbacks: this.counters.pushFallbacks,
+      /** Push mode's stream: state, events received, time since the last event… (null without push). */
+      revocationStream: this.revocations?.stats() ?? null,
     };
   }
 
@@ -122,13 +158,14 @@ export class AuthClient {
 
   /** The principal for a raw access token; throws AuthError (401/403/503) otherwise. */
   async verify(token: string, options: VerifyOptions = {}): Promise<Principal> {
-    const mode = options.mode ?? this.options.defaultMode;
+    let mode = options.mode ?? this.options.defaultMode;
     const claims = await this.verifyLocally(token);
-    if (mode === 'strict') await this.checkActive(token, claims);
+    if (mode === 'push') mode = this.checkPushed(claims);
+    const current = mode === 'strict' ? await this.checkActive(token, claims) : undefined;
     const principal: Principal = {
       userId: claims.sub,
       sessionId: claims.sid,
-      roles: claims.roles,
+      roles: current?.roles ?? claims.roles,
       mode,
       claims,
     };
@@ -182,8 +219,28 @@ export class AuthClient {
     return claims;
   }
 
+  /**
+   * Push mode: refused when the stream said the session was revoked; accepted when the stream
+   * vouches for its set; otherwise the fallback (`strict`, answered as the mode to run next) or 503.
+   */
+  private checkPushed(claims: AccessTokenClaims): AuthMode {
+    const stream = this.revocations;
+    if (!stream) {
+      this.options.logger.error('a route asks for push mode but push is not configured');
+      throw authUnavailable('push_not_configured');
+    }
+    // Starts on the first push request when warmUp was not called (plain code).
+    stream.start();
+    const verdict = stream.verdict(claims.sid);
+    if (verdict === 'revoked') throw invalidToken('revoked');
+    if (verdict === 'not_revoked') return 'push';
+    this.counters.pushFallbacks++;
+    if (this.options.push!.whenDown === 'refuse') throw authUnavailable('revocations_unavailable');
+    return 'strict';
+  }
+
   /** Strict mode: the auth service must say the token is still active (answer cached briefly). */
-  private async checkActive(token: string, claims: AccessTokenClaims): Promise<void> {
+  private async checkActive(token: string, claims: AccessTokenClaims): Promise<IntrospectionAnswer> {
     const cache = this.introspections;
     if (!cache) {
       this.options.logger.error(
@@ -208,6 +265,7 @@ export class AuthClient {
     ) {
       throw invalidToken('inactive');
     }
+    return answer;
   }
 
   private async introspect(token: string): Promise<IntrospectionAnswer> {
@@ -236,6 +294,7 @@ export class AuthClient {
         active: body.active,
         sub: typeof body.sub === 'string' ? body.sub : undefined,
         sid: typeof body.sid === 'string' ? body.sid : undefined,
+        roles: isStringArray(body.roles) ? [...body.roles] : undefined,
       };
     } catch (error) {
       this.counters.introspectionFailures++;
@@ -263,6 +322,10 @@ function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
   if (typeof sub !== 'string' || sub.length === 0 || typeof sid !== 'string' || sid.length === 0)
     return undefined;
   if (typeof jti !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') return undefined;
-  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
+  if (!isStringArray(roles)) return undefined;
   return { iss: iss as string, aud: aud as string | string[], sub, sid, iat, exp, jti, roles: [...roles] };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((r) => typeof r === 'string');
 }

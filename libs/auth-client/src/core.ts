@@ -5,3 +5,5 @@ export * from './options';
 export * from './roles';
 export { IntrospectionCache } from './introspection-cache';
 export { JwksKeyStore } from './jwks-key-store';
+export { RevocationStreamClient } from './revocation-stream-client';
+export type { RevocationStreamStats, StreamState, StreamVerdict } from './revocation-stream-client';

@@ -21,7 +21,10 @@ export type AuthFailureReason =
   | 'missing_role'
   | 'keys_unavailable'
   | 'introspection_unavailable'
-  | 'introspection_not_configured';
+  | 'introspection_not_configured'
+  | 'revoked'
+  | 'revocations_unavailable'
+  | 'push_not_configured';
 
 const STATUS: Record<AuthErrorCode, { status: number; error: string }> = {
   invalid_token: { status: 401, error: 'Unauthorized' },

@@ -1,5 +1,8 @@
 /** How a request's access token is checked. */
-export type AuthMode = 'local' | 'strict';
+export type AuthMode = 'local' | 'strict' | 'push';
+
+/** What `push` routes do once the revocation stream has been down longer than `push.maxStaleMs`. */
+export type PushFallback = 'strict' | 'refuse';
 
 /** Asymmetric algorithms the auth service signs with. `none` and HS* can never be allowed. */
 export const SUPPORTED_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
@@ -53,6 +56,29 @@ export interface AuthClientOptions {
     /** Timeout of one introspection request; past it the request fails closed (503). Default 2 000. */
     timeoutMs?: number;
   };
+  /**
+   * `push` mode: the auth service's revocation stream (GET /auth/revocations) feeds a set of
+   * revoked sessions, so tokens are verified locally and revoked ones refused within a second.
+   * Uses the `introspection` credentials. Enabled by this option or by `defaultMode: 'push'`.
+   */
+  push?: {
+    /** Default `{authUrl}/api/v1/auth/revocations`. */
+    url?: string;
+    /**
+     * How long the stream may have been down and push routes still trust the revocations they
+     * have: the longest a revocation made during an outage can go unseen. Default 5 000.
+     */
+    maxStaleMs?: number;
+    /**
+     * Past `maxStaleMs` (and before the stream's first snapshot): `strict` checks each token by
+     * introspection, `refuse` answers 503 `auth_unavailable`. Default `strict`.
+     */
+    whenDown?: PushFallback;
+    /** Reconnect backoff: doubling from `initialDelayMs` (500) to `maxDelayMs` (30 000), jittered. */
+    reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+    /** Nothing received for this long (the server comments every 15 s): reconnect. Default 45 000. */
+    idleTimeoutMs?: number;
+  };
   /** Default: warnings and errors on `console`. */
   logger?: AuthClientLogger;
   /** Replaces the global `fetch` (proxies, tests). */
@@ -76,6 +102,13 @@ export interface ResolvedOptions {
     cacheMaxEntries: number;
     timeoutMs: number;
   };
+  push?: {
+    url: string;
+    maxStaleMs: number;
+    whenDown: PushFallback;
+    reconnect: { initialDelayMs: number; maxDelayMs: number };
+    idleTimeoutMs: number;
+  };
   logger: AuthClientLogger;
   fetch: typeof fetch;
   clock: () => number;
@@ -97,8 +130,8 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     problems.push('audience must be a non-empty string or list of strings');
   }
   const defaultMode = options.defaultMode ?? 'local';
-  if (defaultMode !== 'local' && defaultMode !== 'strict')
-    problems.push('defaultMode must be local or strict');
+  if (!['local', 'strict', 'push'].includes(defaultMode))
+    problems.push('defaultMode must be local, strict or push');
   const algorithms = options.algorithms ?? [...SUPPORTED_ALGORITHMS];
   const badAlgs = algorithms.filter((a) => !(SUPPORTED_ALGORITHMS as readonly string[]).includes(a));
   if (algorithms.length === 0 || badAlgs.length > 0) {
@@ -137,6 +170,27 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   } else if (defaultMode === 'strict') {
     problems.push('defaultMode strict needs introspection credentials');
   }
+  let push: ResolvedOptions['push'];
+  const p = options.push;
+  if (p || defaultMode === 'push') {
+    if (!i)
+      problems.push(
+        'push mode needs introspection credentials (the stream authenticates as an introspection client)',
+      );
+    const whenDown = p?.whenDown ?? 'strict';
+    if (whenDown !== 'strict' && whenDown !== 'refuse')
+      problems.push('push.whenDown must be strict or refuse');
+    push = {
+      url: p?.url ? (httpUrl(p.url, 'push.url', problems) ?? '') : `${base}/api/v1/auth/revocations`,
+      maxStaleMs: duration(p?.maxStaleMs, 5_000, 'push.maxStaleMs'),
+      whenDown,
+      reconnect: {
+        initialDelayMs: duration(p?.reconnect?.initialDelayMs, 500, 'push.reconnect.initialDelayMs', 1),
+        maxDelayMs: duration(p?.reconnect?.maxDelayMs, 30_000, 'push.reconnect.maxDelayMs', 1),
+      },
+      idleTimeoutMs: duration(p?.idleTimeoutMs, 45_000, 'push.idleTimeoutMs', 16_000),
+    };
+  }
   const clockToleranceSeconds = duration(options.clockToleranceSeconds, 5, 'clockToleranceSeconds');
   if (problems.length > 0) {
     throw new AuthClientConfigError(`Invalid auth-client options: ${problems.join('; ')}`);
@@ -149,6 +203,7 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     clockToleranceSeconds,
     jwks,
     introspection,
+    push,
     logger: options.logger ?? {
       warn: (m) => console.warn(`[auth-client] ${m}`),
       error: (m) => console.error(`[auth-client] ${m}`),

@@ -55,7 +55,7 @@ export class CacheDiagnostics {
     const l2 = this.tiers.l2;
     const l1Text = this.tiers.l1.get(key);
     const raw = l2 ? await l2.get(key) : undefined;
-    const l2Text = this.tiers.fromL2(entity, raw);
+    const l2Text = this.tiers.fromL2(entity, key, raw);
     const text = typeof l2Text === 'string' ? l2Text : l1Text;
     return {
       l1: l1Text !== undefined,

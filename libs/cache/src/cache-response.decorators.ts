@@ -6,6 +6,7 @@ import {
   INVALIDATE_TAGS,
   RequestLike,
 } from './cache-response.metadata';
+import { assertBoundedQuery } from './response-query';
 
 export type { CacheResponseOptions, RequestLike } from './cache-response.metadata';
 
@@ -17,8 +18,10 @@ export type { CacheResponseOptions, RequestLike } from './cache-response.metadat
  */
 
 /** Opt a GET route into response caching. Routes without it are never cached. */
-export const CacheResponse = (options: CacheResponseOptions) =>
-  applyDecorators(SetMetadata(CACHE_RESPONSE, options), UseInterceptors(CacheInterceptor));
+export const CacheResponse = (options: CacheResponseOptions) => {
+  assertBoundedQuery(options.query, options.perCaller);
+  return applyDecorators(SetMetadata(CACHE_RESPONSE, options), UseInterceptors(CacheInterceptor));
+};
 
 /** After the route succeeds, drop every cached response carrying these tags. */
 export const InvalidateTags = (tags: (request: RequestLike, caller: string | undefined) => string[]) =>

@@ -4,8 +4,15 @@ export interface RequestLike {
   url?: string;
 }
 
+import type { ResponseQuery } from './response-query';
+
 export interface CacheResponseOptions {
   ttlSeconds: number;
+  /**
+   * The query parameters the answer depends on, with the values cached (see `ResponseQuery`).
+   * Default none: the query is not part of the key at all.
+   */
+  query?: ResponseQuery;
   /** Tags the cached response carries, so a write can drop it (`user:{id}` etc.). */
   tags?: (request: RequestLike, caller: string | undefined) => string[];
   /**

@@ -68,14 +68,17 @@ export class CacheTiers {
     this.entities.verify(required, this.cipher !== undefined);
   }
 
-  /** The text to store in Redis: sealed for an encrypted entity (a cached "absent" stays plain). */
-  toL2(entity: RegisteredEntity, text: string): string {
-    return this.cipher && entity.encrypted && text !== ABSENT ? this.cipher.seal(text) : text;
+  /**
+   * The text to store in Redis under `key`: sealed for an encrypted entity, bound to that key (a
+   * cached "absent" stays plain).
+   */
+  toL2(entity: RegisteredEntity, key: string, text: string): string {
+    return this.cipher && entity.encrypted && text !== ABSENT ? this.cipher.seal(key, text) : text;
   }
 
-  /** Plain text from a Redis value; a value this key cannot open counts as a miss (null). */
-  fromL2(entity: RegisteredEntity, value: string | null | undefined): string | null | undefined {
+  /** Plain text from the Redis value of `key`; a value that does not open there counts as a miss (null). */
+  fromL2(entity: RegisteredEntity, key: string, value: string | null | undefined): string | null | undefined {
     if (typeof value !== 'string' || !this.cipher || !entity.encrypted || value === ABSENT) return value;
-    return this.cipher.open(value) ?? null;
+    return this.cipher.open(key, value) ?? null;
   }
 }

@@ -22,6 +22,12 @@ class ProbeController {
     return { n: ++counter };
   }
 
+  @Get('lang')
+  @CacheResponse({ ttlSeconds: 60, perCaller: false, query: { lang: ['en', 'fr'] } })
+  lang() {
+    return { n: ++counter };
+  }
+
   @Get('plain')
   plain() {
     return { n: ++counter };
@@ -70,6 +76,30 @@ describe('CacheInterceptor', () => {
     const first = await get('/public');
     expect(await get('/public')).toEqual(first);
     expect(await get('/public', 'u1')).toEqual(first);
+  });
+
+  it('leaves an undeclared query out of the key: a random query string is served the cached answer', async () => {
+    const first = await get('/public?r=1');
+    expect(await get('/public?r=2')).toEqual(first);
+    expect(await get('/public')).toEqual(first);
+  });
+
+  it('keys by a declared query parameter, and answers other values without caching them', async () => {
+    const en = await get('/lang?lang=en');
+    const fr = await get('/lang?lang=fr');
+    expect(fr.n).not.toBe(en.n);
+    expect(await get('/lang?lang=en&r=9')).toEqual(en);
+    const other = await get('/lang?lang=de');
+    expect((await get('/lang?lang=de')).n).toBe(other.n + 1);
+    const repeated = await get('/lang?lang=en&lang=fr');
+    expect((await get('/lang?lang=en&lang=fr')).n).toBe(repeated.n + 1);
+  });
+
+  it("refuses 'any' value of a query parameter on a public route", () => {
+    expect(() => CacheResponse({ ttlSeconds: 60, perCaller: false, query: { q: 'any' } })).toThrow(
+      /public route/,
+    );
+    expect(() => CacheResponse({ ttlSeconds: 60, perCaller: true, query: { q: 'any' } })).not.toThrow();
   });
 
   it('never caches a route without the decorator', async () => {

@@ -8,10 +8,12 @@ import {
   RequestLike,
 } from './cache-response.metadata';
 import { CacheService } from './cache.service';
+import { queryKeyPart } from './response-query';
 
 /**
  * Caches GET responses of routes that opt in with @CacheResponse, keyed by route template, caller
- * and query (never by URL alone, which would hand one user's answer to another), and drops tagged
+ * and the query parameters the route declares (never by URL alone, which would hand one user's
+ * answer to another, and let any query string add an entry), and drops tagged
  * responses after a route with @InvalidateTags succeeds.
  */
 @Injectable()
@@ -48,10 +50,12 @@ export class CacheInterceptor implements NestInterceptor {
     if (!options || request.method !== 'GET' || !this.cache.enabled) return next.handle();
     if (!responses) throw new Error('@CacheResponse needs the cache option `responses` (CacheOptions)');
     if (options.perCaller && !caller) return next.handle();
+    const query = queryKeyPart(options.query, request.query);
+    if (query === undefined) return next.handle();
     const key = responses.key({
       route: request.routeOptions?.url ?? context.getClass().name + '.' + handler.name,
       caller: options.perCaller ? caller : undefined,
-      query: JSON.stringify(request.query ?? {}),
+      query,
     });
     const tags = options.tags?.(request, caller) ?? [];
     return from(

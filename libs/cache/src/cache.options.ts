@@ -7,7 +7,7 @@ export interface ResponseKeyParts {
   route: string;
   /** The caller of a per-caller route; undefined for a public one. */
   caller: string | undefined;
-  /** The request's query, serialised. */
+  /** The route's declared query parameters and their values, serialised ('' when it has none). */
   query: string;
 }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import type { RedisService } from '@app/redis';
 import { defineCacheEntity } from './cache-entity';
 import { CacheEntityRegistry } from './cache-entity.registry';
@@ -76,11 +77,12 @@ async function makeCache(
   mode: 'local' | 'redis',
   opts: CacheOptions = options(),
   ttlSeconds = 60,
+  entities = registry(ttlSeconds),
 ): Promise<Harness> {
   const key = (entity: string, id: string) => `${opts.keyPrefix}:${entity}:${id}`;
   const keys = new CacheInternalKeys(opts);
   if (mode === 'local') {
-    const cache = new CacheService(new CacheTiers(opts, registry(ttlSeconds)), keys);
+    const cache = new CacheService(new CacheTiers(opts, entities), keys);
     return { cache, key, close: async () => cache.onApplicationShutdown() };
   }
   const real = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -95,7 +97,7 @@ async function makeCache(
       return subscriber;
     },
   } as unknown as RedisService;
-  const cache = new CacheService(new CacheTiers(opts, registry(ttlSeconds), redis), keys, redis);
+  const cache = new CacheService(new CacheTiers(opts, entities, redis), keys, redis);
   await waitUntil(() => real.status, {
     what: 'the Redis client ready',
     until: (s) => s === 'ready',
@@ -639,5 +641,70 @@ describe('CacheService under Redis failures (chaos)', () => {
     }
     expect(h.cache.counters.errors).toBe(errors);
     expect(h.cache.breaker.state).toBe('closed');
+  });
+});
+
+describe('encrypted entities in Redis', () => {
+  const PERSONAL = defineCacheEntity<Entry>('personal');
+  const sealedRegistry = () => {
+    const entities = new CacheEntityRegistry();
+    entities.register([{ entity: PERSONAL, ttlSeconds: 60, consistency: 'eventual', encrypted: true }]);
+    return entities;
+  };
+  const raw = () => {
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    clients.push(client);
+    return client;
+  };
+
+  it("an entry copied to another user's key does not open there: a miss, loaded from the source", async () => {
+    const opts = options({ encryptionKey: randomBytes(32) });
+    const [writer, reader] = [
+      await makeCache('redis', opts, 60, sealedRegistry()),
+      await makeCache('redis', opts, 60, sealedRegistry()),
+    ];
+    try {
+      const alice = writer.key('user', 'alice');
+      const mallory = writer.key('user', 'mallory');
+      await writer.cache.set(PERSONAL, alice, { email: 'alice@example.com' });
+      const redis = raw();
+      const stored = await redis.get(alice);
+      expect(stored).toMatch(/^enc2:[A-Za-z0-9_-]{8}:/);
+      expect(stored).not.toContain('alice@');
+      await redis.set(mallory, stored!, 'PX', 60_000);
+
+      const loader = counter(() => ({ email: 'mallory@example.com' }));
+      expect(await reader.cache.getOrLoad({ entity: PERSONAL, key: mallory, load: loader.load })).toEqual({
+        email: 'mallory@example.com',
+      });
+      expect(loader.calls).toBe(1);
+      // Under its own key the same bytes still open.
+      const untouched = counter(() => ({ email: 'never loaded' }));
+      expect(await reader.cache.getOrLoad({ entity: PERSONAL, key: alice, load: untouched.load })).toEqual({
+        email: 'alice@example.com',
+      });
+      expect(untouched.calls).toBe(0);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
+  it('after the key changes, entries sealed with the old one are misses, not errors', async () => {
+    const opts = options({ encryptionKey: randomBytes(32) });
+    const before = await makeCache('redis', opts, 60, sealedRegistry());
+    const after = await makeCache('redis', { ...opts, encryptionKey: randomBytes(32) }, 60, sealedRegistry());
+    try {
+      const key = before.key('user', 'rotated');
+      await before.cache.set(PERSONAL, key, { email: 'old@example.com' });
+      const errors = after.cache.counters.errors;
+      const loader = counter(() => ({ email: 'new@example.com' }));
+      expect(await after.cache.getOrLoad({ entity: PERSONAL, key, load: loader.load })).toEqual({
+        email: 'new@example.com',
+      });
+      expect(loader.calls).toBe(1);
+      expect(after.cache.counters.errors).toBe(errors);
+    } finally {
+      await Promise.all([before.close(), after.close()]);
+    }
   });
 });

@@ -192,7 +192,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     let written = true;
     if (l2) {
       const tags = options.tags?.map((t) => this.keys.tagSet(t));
-      written = await l2.set(key, this.tiers.toL2(entity, text), ttlMs, tags);
+      written = await l2.set(key, this.tiers.toL2(entity, key, text), ttlMs, tags);
       if (!written) this.missed.remember([key]);
     }
     if (this.l1Usable(entity))
@@ -230,7 +230,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     if (!this.options.enabled || !l2) return true;
     // Not now: a call would only add to the errors counted and keep the circuit from closing.
     if (!l2.ready || this.tiers.breaker.state !== 'closed') return false;
-    const text = this.tiers.fromL2(this.tiers.entity(entityHandle), await l2.get(key));
+    const text = this.tiers.fromL2(this.tiers.entity(entityHandle), key, await l2.get(key));
     if (text === undefined) return false;
     if (text === null || isCurrent(decodeEntry<T>(text))) return true;
     return this.set(entityHandle, key, value);
@@ -298,7 +298,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     value: string | null | undefined,
     epoch: number,
   ): Promise<T | null> | T | null {
-    const text = this.tiers.fromL2(entity, value);
+    const text = this.tiers.fromL2(entity, spec.key, value);
     if (typeof text === 'string') return this.l2Hit(entity, spec, text, epoch);
     if (text === null) this.tiers.events.emit('miss', { tier: 'l2', entity: entity.name });
     return this.fill(entity, spec);
@@ -332,7 +332,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
       let ticketKnown = !l2;
       if (l2) {
         const read = await l2.getWithTicket(spec.key);
-        const text = this.tiers.fromL2(entity, read?.value);
+        const text = this.tiers.fromL2(entity, spec.key, read?.value);
         if (typeof text === 'string') return this.l2Hit(entity, spec, text, epoch);
         ticketKnown = read !== undefined;
         readTicket = read?.ticket ?? null;
@@ -347,7 +347,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
         // Without the ticket (Redis failed just now) nothing is stored: it could not be checked.
         if (l2 && ticketKnown && !fill.stale) {
           const tags = spec.tags?.map((t) => this.keys.tagSet(t));
-          await l2.fill(spec.key, this.tiers.toL2(entity, text), ttlMs, readTicket, tags);
+          await l2.fill(spec.key, this.tiers.toL2(entity, spec.key, text), ttlMs, readTicket, tags);
         }
         if (!fill.stale && this.epoch === epoch && this.l1Usable(entity)) {
           this.tiers.l1.set(spec.key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 // taken from the ES build because that is the one the lazy `import()` below loads.
 import type { PGlite } from '@electric-sql/pglite' with { 'resolution-mode': 'import' };
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket' with { 'resolution-mode': 'import' };
+import { PgliteSessionQueue } from './pglite-session-queue';
 
 /**
  * PGlite served over the PostgreSQL wire protocol on loopback, so the embedded default goes
@@ -28,6 +29,8 @@ export class EmbeddedPostgres {
     const db = await PGlite.create(dir, { extensions: { pg_trgm } });
     const port = await freePort();
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 16 });
+    // Its connections get their handlers' queue from this field at connect time (see the class).
+    (server as unknown as { queryQueue: PgliteSessionQueue }).queryQueue = new PgliteSessionQueue(db);
     await server.start();
     return new EmbeddedPostgres(db, server, `postgresql://postgres@127.0.0.1:${port}/postgres`);
   }

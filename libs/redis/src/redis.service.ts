@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { createRedisClient, RedisClient } from './redis-client';
+import { createRedisClient, RedisClient, SUBSCRIBER_OPTIONS } from './redis-client';
 import { REDIS_OPTIONS, redisConfigured, RedisOptions } from './redis.options';
 
 const BOOT_CONNECT_WAIT_MS = 1_000;
@@ -11,7 +11,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly client?: RedisClient;
   private lastErrorLog = 0;
 
-  constructor(@Inject(REDIS_OPTIONS) options: RedisOptions) {
+  constructor(@Inject(REDIS_OPTIONS) private readonly options: RedisOptions) {
     if (!redisConfigured(options)) return;
     this.client = createRedisClient(options);
     this.client.on('error', (error: Error) => {
@@ -47,10 +47,13 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** A second connection with the same settings, e.g. for pub/sub (a subscribed connection can do nothing else). */
+  /**
+   * A second connection to the same Redis, for pub/sub (a subscribed connection can do nothing
+   * else): no command timeout, and the caller subscribes again on every 'ready' (SUBSCRIBER_OPTIONS).
+   */
   duplicate(): RedisClient | undefined {
     if (!this.client) return undefined;
-    const copy = (this.client as { duplicate(): RedisClient }).duplicate();
+    const copy = createRedisClient(this.options, 'auth-service-subscriber', SUBSCRIBER_OPTIONS);
     copy.on('error', () => undefined);
     return copy;
   }

@@ -50,8 +50,11 @@ export interface RedisClusterTopology {
   clusterNodes(): Promise<ClusterNodeState[]>;
   /** Resolves once every replica has the whole replication stream of its master. */
   waitForReplicasInSync(): Promise<void>;
-  /** SIGKILLs a master (default: the first one alive) and resolves once its replica has taken over. */
-  killMaster(master?: RedisNode): Promise<{ killed: RedisNode; promoted: RedisNode }>;
+  /**
+   * SIGKILLs a master (default: the first one alive) and resolves once its replica has taken over;
+   * `killedAt` is Date.now() as the signal went out.
+   */
+  killMaster(master?: RedisNode): Promise<{ killed: RedisNode; promoted: RedisNode; killedAt: number }>;
   stop(): Promise<void>;
 }
 
@@ -145,6 +148,7 @@ function clusterTopology(
     const replicaState = state.find((s) => s.masterId === victimState?.id && !s.flags.includes('fail'));
     const promoted = nodes.find((n) => n.port === replicaState?.port);
     if (!victim || !promoted) throw new Error('No running master with a replica to kill');
+    const killedAt = Date.now();
     await victim.process.stop('SIGKILL');
     await waitUntil(
       async () => {
@@ -157,7 +161,7 @@ function clusterTopology(
         intervalMs: 100,
       },
     );
-    return { killed: victim, promoted };
+    return { killed: victim, promoted, killedAt };
   };
 
   return {

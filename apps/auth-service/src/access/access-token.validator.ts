@@ -34,6 +34,9 @@ export class AccessTokenValidator {
   async validate(token: string, options: { withUser?: boolean } = {}): Promise<ValidatedToken | undefined> {
     const claims = await this.tokens.verify(token);
     if (!claims) return undefined;
+    // Known revoked here: refused without a cache lookup, which would fill negative entries for a
+    // deleted account's session and user.
+    if (this.revoked.has(claims.sid, Date.now())) return undefined;
     if (options.withUser) {
       const [session, user] = await this.sessions.getStateAndUser(claims.sid, claims.sub);
       return this.isActive(session, claims) && user ? { claims, user } : undefined;

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
+import { AccountDataModule } from '../account-data/account-data.module';
 import { EventsModule } from '../events/events.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { AccountDataController } from './account-data.controller';
 import { EventsController } from './events.controller';
 import { SessionsController } from './sessions.controller';
 import { UsersController } from './users.controller';
@@ -13,7 +15,7 @@ import { UsersController } from './users.controller';
  * would otherwise close an import cycle.
  */
 @Module({
-  imports: [AccessModule, UsersModule, SessionsModule, EventsModule],
-  controllers: [UsersController, SessionsController, EventsController],
+  imports: [AccessModule, UsersModule, SessionsModule, EventsModule, AccountDataModule],
+  controllers: [UsersController, AccountDataController, SessionsController, EventsController],
 })
 export class AccountModule {}

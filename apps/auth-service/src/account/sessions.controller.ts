@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
-import { clientInfo } from '../auth/client-info';
+import { clientInfo } from '../sessions/client-info';
 import { ApiError } from '../common/api-error';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { SessionDto } from '../sessions/session.dto';

@@ -16,7 +16,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { FastifyRequest } from 'fastify';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import type { Principal } from '../access/principal';
-import { clientInfo } from '../auth/client-info';
+import { clientInfo } from '../sessions/client-info';
 import { Roles } from '../admin/roles.decorator';
 import { RolesGuard } from '../admin/roles.guard';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
@@ -112,5 +112,16 @@ export class AdminUsersController {
   @ApiErrors('user_not_found')
   revokeSessions(@Param('id', userId()) id: string): Promise<void> {
     return this.users.revokeSessions(id);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Delete a user and everything held about them' })
+  @HttpCode(204)
+  @ApiNoContentResponse({
+    description: 'Deleted as DELETE /users/me does: sessions revoked everywhere, cache entries gone',
+  })
+  @ApiErrors('user_not_found')
+  remove(@Param('id', userId()) id: string, @Req() req: AdminRequest): Promise<void> {
+    return this.users.delete(id, actorOf(req));
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
+import { AccountDataModule } from '../account-data/account-data.module';
 import { AdminModule } from '../admin/admin.module';
 import { EventsModule } from '../events/events.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -9,9 +10,9 @@ import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersRepository } from './admin-users.repository';
 import { AdminUsersService } from './admin-users.service';
 
-/** The admin user routes (/admin/users…): search, disable and enable, roles, a user's sessions. */
+/** The admin user routes (/admin/users…): search, disable and enable, roles, a user's sessions, deletion. */
 @Module({
-  imports: [AccessModule, AdminModule, UsersModule, SessionsModule, EventsModule],
+  imports: [AccessModule, AccountDataModule, AdminModule, UsersModule, SessionsModule, EventsModule],
   controllers: [AdminUsersController, AdminEventsController],
   providers: [AdminUsersRepository, AdminUsersService],
 })

@@ -9,6 +9,10 @@ export interface AdminUserRow extends PublicUser {
   /** When the user's newest session started (a sign-in or the registration); null if never. */
   lastLoginAt: Date | null;
   activeSessions: number;
+  /** TOTP confirmed (totp_factors.enabled_at set). */
+  totp: boolean;
+  /** Registered passkeys. */
+  passkeys: number;
 }
 
 type Db = PrismaService | Prisma.TransactionClient;
@@ -18,7 +22,9 @@ const ADMIN_USER_COLUMNS = Prisma.sql`
   u.created_at AS "createdAt", u.updated_at AS "updatedAt", u.disabled_at AS "disabledAt",
   (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id) AS "lastLoginAt",
   (SELECT count(*)::int FROM sessions s
-    WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now()) AS "activeSessions"`;
+    WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now()) AS "activeSessions",
+  EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL) AS totp,
+  (SELECT count(*)::int FROM passkeys p WHERE p.user_id = u.id) AS passkeys`;
 
 /** `ILIKE` treats `%`, `_` and `\` specially: a search for them must match them literally. */
 function containsPattern(query: string): string {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AccountDeletion } from '../account-data/account-deletion.service';
 import { ApiError } from '../common/api-error';
 import type { EventClient } from '../events/event-types';
 import { decodeCursor, toPage } from '../common/page-cursor';
@@ -29,7 +30,7 @@ export interface Actor {
 
 export const userNotFound = () => new ApiError('user_not_found', 'No such user');
 
-/** What operators do to accounts: find, disable and enable, set roles, see and end sessions. */
+/** What operators do to accounts: find, disable and enable, set roles, see and end sessions, delete. */
 @Injectable()
 export class AdminUsersService {
   constructor(
@@ -37,6 +38,7 @@ export class AdminUsersService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
     private readonly revoker: SessionRevoker,
+    private readonly deletion: AccountDeletion,
   ) {}
 
   async list(options: { query?: string; limit: number; cursor?: string }): Promise<AdminUserPage> {
@@ -108,6 +110,12 @@ export class AdminUsersService {
     return this.sessions.listActive(id, '');
   }
 
+  /** As DELETE /users/me, without re-authentication: the event says which admin. */
+  async delete(id: string, actor: Actor): Promise<void> {
+    if (!(await this.deletion.delete(id, { adminId: actor.adminId, client: actor.client })))
+      throw userNotFound();
+  }
+
   async revokeSessions(id: string): Promise<void> {
     if (!(await this.repository.exists(id))) throw userNotFound();
     await this.revoker.revoke({ userId: id }, 'admin_revoked');
@@ -115,12 +123,11 @@ export class AdminUsersService {
 }
 
 function toAdminUser(row: AdminUserRow): AdminUser {
-  const { disabledAt, lastLoginAt, activeSessions, ...user } = row;
+  const { disabledAt, lastLoginAt, activeSessions, totp, passkeys, ...user } = row;
   return {
     ...user,
     disabled: disabledAt !== null,
-    // This build has no second factors yet (issue 16 adds them): nothing to count.
-    mfa: { totp: false, passkeys: 0 },
+    mfa: { totp, passkeys },
     lastLoginAt,
     activeSessions,
   };

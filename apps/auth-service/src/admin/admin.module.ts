@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
+import { AccountDataModule } from '../account-data/account-data.module';
 import { CryptoModule } from '../crypto/crypto.module';
+import { EventsModule } from '../events/events.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AdminBodyLimit } from './admin-body-limit';
@@ -16,7 +18,7 @@ import { RolesGuard } from './roles.guard';
 
 /** Roles, the first admin, and the admin cache routes with warming and the consistency sampler. */
 @Module({
-  imports: [AccessModule, UsersModule, SessionsModule, CryptoModule],
+  imports: [AccessModule, AccountDataModule, UsersModule, SessionsModule, CryptoModule, EventsModule],
   controllers: [AdminCacheController],
   providers: [
     AdminBodyLimit,

@@ -4,10 +4,7 @@ import { PrismaService } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
 import { OAUTH_ACCOUNT } from '../oauth/oauth.cache';
 
-/**
- * What the admin tools read beyond the users and sessions repositories: a user's OAuth links
- * (to evict and warm their OAUTH_ACCOUNT entries, which map a provider account to a user id).
- */
+/** What the cache warmer reads beyond the users and sessions repositories: OAuth links (OAUTH_ACCOUNT entries map a provider account to a user id). */
 @Injectable()
 export class CacheAdminRepository {
   constructor(
@@ -15,14 +12,6 @@ export class CacheAdminRepository {
     private readonly cache: CacheService,
     private readonly keys: RedisKeys,
   ) {}
-
-  async oauthKeysOfUser(userId: string): Promise<string[]> {
-    const links = await this.prisma.oAuthAccount.findMany({
-      where: { userId },
-      select: { provider: true, providerAccountId: true },
-    });
-    return links.map((l) => this.keys.oauthAccount(l.provider, l.providerAccountId));
-  }
 
   /** Fills the OAuth-link entries of these users (SET NX semantics through getOrLoad). */
   async warmOAuthLinks(userIds: string[]): Promise<number> {

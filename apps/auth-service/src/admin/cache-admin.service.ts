@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { CacheDiagnostics, CacheService } from '@app/cache';
+import { UserCacheEviction } from '../account-data/user-cache-eviction';
 import { ApiError } from '../common/api-error';
-import { RedisKeys } from '../common/redis-keys';
-import { SessionsRepository } from '../sessions/sessions.repository';
+import type { EventClient } from '../events/event-types';
+import { SecurityEvents } from '../events/security-events';
 import { PublicUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
-import { CacheAdminRepository } from './cache-admin.repository';
 
 export interface CacheStats {
   enabled: boolean;
@@ -17,6 +17,12 @@ export interface CacheStats {
   circuit: string;
 }
 
+/** The admin running an operation, and from where. */
+export interface Operator {
+  adminId: string;
+  client: EventClient;
+}
+
 const notFound = () => new ApiError('not_found', 'No such user');
 
 /** The admin cache tools: stats, inspect, evict, sync; every read and fill through the repositories. */
@@ -25,10 +31,9 @@ export class CacheAdminService {
   constructor(
     private readonly cache: CacheService,
     private readonly diagnostics: CacheDiagnostics,
-    private readonly keys: RedisKeys,
     private readonly users: UsersRepository,
-    private readonly sessions: SessionsRepository,
-    private readonly adminRepo: CacheAdminRepository,
+    private readonly eviction: UserCacheEviction,
+    private readonly events: SecurityEvents,
   ) {}
 
   async stats(): Promise<CacheStats> {
@@ -60,22 +65,14 @@ export class CacheAdminService {
   }
 
   /** Every entry of the user, on every instance: user, email mapping, profile, sessions, OAuth links, tagged responses. */
-  async evictUser(id: string): Promise<void> {
-    const [row, sessionIds, oauthKeys] = await Promise.all([
-      this.users.readFromDatabase(id),
-      this.sessions.idsForUser(id),
-      this.adminRepo.oauthKeysOfUser(id),
+  async evictUser(id: string, by: Operator): Promise<void> {
+    const [row, cached] = await Promise.all([this.users.readFromDatabase(id), this.users.peekCached(id)]);
+    // The cached copy's email too: the row's may have changed since it was cached.
+    await this.eviction.evictExisting(id, [row?.email, cached.value?.email]);
+    // No row changed: the event is a write of its own, after the eviction it records.
+    await this.events.recordAlone([
+      { type: 'admin.cache_evicted', userId: id, client: by.client, details: { by: by.adminId } },
     ]);
-    const cached = (await this.users.peekCached(id)).value;
-    const keys = new Set([
-      this.keys.user(id),
-      this.keys.profile(id),
-      ...sessionIds.map((sid) => this.keys.session(id, sid)),
-      ...oauthKeys,
-    ]);
-    for (const email of [row?.email, cached?.email]) if (email) keys.add(this.keys.userByEmail(email));
-    await this.cache.invalidateTag(this.keys.userTag(id));
-    await this.cache.delete([...keys]);
   }
 
   async syncUser(id: string): Promise<PublicUser> {
@@ -100,7 +97,11 @@ export class CacheAdminService {
     return { succeeded, failed: ids.length - succeeded, total: ids.length };
   }
 
-  async invalidateTag(tag: string): Promise<{ invalidated: number }> {
-    return { invalidated: await this.cache.invalidateTag(tag) };
+  async invalidateTag(tag: string, by: Operator): Promise<{ invalidated: number }> {
+    const invalidated = await this.cache.invalidateTag(tag);
+    await this.events.recordAlone([
+      { type: 'admin.cache_invalidated', client: by.client, details: { by: by.adminId, tag, invalidated } },
+    ]);
+    return { invalidated };
   }
 }

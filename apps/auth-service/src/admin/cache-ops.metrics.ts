@@ -16,7 +16,7 @@ export class CacheOpsMetrics {
     const registers = [metrics.registry];
     this.warmRuns = new Counter({
       name: 'auth_cache_warm_runs_total',
-      help: 'Cache warming runs by trigger (start, admin) and result (completed, failed, skipped)',
+      help: 'Cache warming runs by trigger (start, admin) and result (completed, failed, skipped, stopped: ended early by a shutdown)',
       labelNames: ['trigger', 'result'],
       registers,
     });

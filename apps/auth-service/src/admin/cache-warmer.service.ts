@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { CacheOpsMetrics } from './cache-ops.metrics';
@@ -21,11 +27,16 @@ export interface WarmResult {
  * Warming: the sessions active in the last 24 h (most recent first), then their users, then their
  * OAuth links; in batches of CACHE_WARM_BATCH_SIZE, CACHE_WARM_CONCURRENCY batches at a time,
  * with fill semantics (never over a newer entry). Runs in the background: never blocks readiness.
+ * At shutdown a run not started yet never starts and one in progress stops after the batches it
+ * is loading, before the database pool ends (a query on an ended pool fails, and the failure of
+ * the run started at boot would be an unhandled rejection: exit code 1).
  */
 @Injectable()
-export class CacheWarmer implements OnApplicationBootstrap {
+export class CacheWarmer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('CacheWarmer');
   private running?: Promise<WarmResult>;
+  private startTimer?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(
     private readonly cache: CacheService,
@@ -38,9 +49,17 @@ export class CacheWarmer implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (this.config.cacheOps.warmOnStart && this.cache.enabled) {
-      // Let the instance finish starting (and listening) first.
-      setTimeout(() => void this.start('start'), 1_000).unref();
+      // Let the instance finish starting (and listening) first. A failure is logged by run().
+      this.startTimer = setTimeout(() => void this.start('start').catch(() => undefined), 1_000);
+      this.startTimer.unref();
     }
+  }
+
+  /** Before any onApplicationShutdown (the pool ends in one): no new run, the current one ended. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.startTimer);
+    await this.running?.catch(() => undefined);
   }
 
   get inProgress(): boolean {
@@ -49,7 +68,7 @@ export class CacheWarmer implements OnApplicationBootstrap {
 
   /** Starts a run (or joins the one in progress); the promise settles when it is done. */
   start(trigger: 'start' | 'admin'): Promise<WarmResult> {
-    if (!this.cache.enabled) {
+    if (!this.cache.enabled || this.stopping) {
       this.metrics.warmRuns.inc({ trigger, result: 'skipped' });
       return Promise.resolve({ sessions: 0, users: 0, oauth: 0, seconds: 0 });
     }
@@ -73,23 +92,30 @@ export class CacheWarmer implements OnApplicationBootstrap {
       ) => {
         let done = 0;
         let loaded = 0;
-        await inBatches(ids, size, concurrency, async (batch) => {
-          const n = await load(batch);
-          loaded += n;
-          done += batch.length;
-          this.metrics.warmedEntries.inc({ entity }, n);
-          this.logger.log(`Cache warming: ${entity} ${done}/${ids.length}`);
-        });
+        await inBatches(
+          ids,
+          size,
+          concurrency,
+          () => this.stopping,
+          async (batch) => {
+            const n = await load(batch);
+            loaded += n;
+            done += batch.length;
+            this.metrics.warmedEntries.inc({ entity }, n);
+            this.logger.log(`Cache warming: ${entity} ${done}/${ids.length}`);
+          },
+        );
         return loaded;
       };
       const sessions = await step('session', sessionIds, (b) => this.sessions.warm(b));
       const users = await step('user', userIds, (b) => this.users.warm(b));
       const oauth = await step('oauth', userIds, (b) => this.adminRepo.warmOAuthLinks(b));
       const seconds = (performance.now() - started) / 1000;
-      this.metrics.warmRuns.inc({ trigger, result: 'completed' });
+      const result = this.stopping ? 'stopped' : 'completed';
+      this.metrics.warmRuns.inc({ trigger, result });
       this.metrics.warmDuration.set(seconds);
       this.logger.log(
-        `Cache warming done in ${seconds.toFixed(2)} s: ${sessions} sessions, ${users} users, ${oauth} OAuth links`,
+        `Cache warming ${result === 'stopped' ? 'stopped at shutdown' : 'done'} in ${seconds.toFixed(2)} s: ${sessions} sessions, ${users} users, ${oauth} OAuth links`,
       );
       return { sessions, users, oauth, seconds };
     } catch (error) {
@@ -102,11 +128,15 @@ export class CacheWarmer implements OnApplicationBootstrap {
   }
 }
 
-/** Runs `work` over batches of `ids`, at most `concurrency` batches at a time, in order of priority. */
+/**
+ * Runs `work` over batches of `ids`, at most `concurrency` batches at a time, in order of priority;
+ * no batch is started once `stopped()` answers true.
+ */
 async function inBatches(
   ids: string[],
   size: number,
   concurrency: number,
+  stopped: () => boolean,
   work: (batch: string[]) => Promise<void>,
 ): Promise<void> {
   const batches: string[][] = [];
@@ -114,7 +144,10 @@ async function inBatches(
   // One iterator shared by the workers: each takes the next batch not yet taken.
   const pending = batches.values();
   const worker = async () => {
-    for (const batch of pending) await work(batch);
+    for (const batch of pending) {
+      if (stopped()) return;
+      await work(batch);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
 }

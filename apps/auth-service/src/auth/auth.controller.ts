@@ -1,15 +1,17 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
-import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { ApiBearer, ApiErrors, ApiRefreshCookie, ApiRefreshCookieAuth } from '../common/api-docs';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TokenResponse } from '../sessions/sessions.service';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
@@ -18,12 +20,14 @@ import { PublicUser } from '../users/public-user';
 import { AnswerFromMemory, OnRouteSend } from '../http/declared-route-hooks';
 import { AuthMetrics } from './auth.metrics';
 import { AuthService } from './auth.service';
-import { clientInfo } from './client-info';
+import { clientInfo } from '../sessions/client-info';
 import { LoginDto, RefreshDto, RegisterDto } from './dto/credentials.dto';
 import { MeFromMemory } from './me-from-memory';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from './refresh-cookie';
 import { RefreshOriginGuard } from './refresh-origin.guard';
+import { isMfaChallenge } from '../sign-in/mfa-challenge';
+import { MfaChallengeDto } from './dto/mfa-verify.dto';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -51,14 +55,22 @@ export class AuthController {
   @HttpCode(200)
   @RateLimit('login_ip', 'login_lockout')
   @OnRouteSend(AuthMetrics, (metrics) => metrics.countLogin)
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiOkResponse({
+    description:
+      'The token response; for an account with TOTP, the MFA challenge instead (no tokens, no cookie)',
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+  })
+  // The token response sets the refresh cookie; the MFA challenge does not (see the description).
+  @ApiRefreshCookie('set')
+  @ApiExtraModels(TokenResponseDto, MfaChallengeDto)
   @ApiErrors('validation_failed', 'invalid_credentials', 'account_disabled', 'too_many_requests')
   async login(
     @Body() body: LoginDto,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.withCookie(reply, await this.auth.login(body, clientInfo(req)));
+    const answer = await this.auth.login(body, clientInfo(req));
+    return isMfaChallenge(answer) ? answer : this.withCookie(reply, answer);
   }
 
   @Post('refresh')
@@ -70,6 +82,7 @@ export class AuthController {
     type: TokenResponseDto,
     description: 'A NEW refresh token; the presented one stops working',
   })
+  @ApiRefreshCookieAuth()
   @ApiErrors('invalid_refresh_token', 'refresh_token_reused', 'account_disabled', 'forbidden')
   async refresh(
     @Body() body: RefreshDto,
@@ -86,6 +99,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Log out: revoke this session' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked on every instance; the refresh cookie is cleared' })
+  @ApiRefreshCookie('cleared')
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
   async logout(
@@ -101,6 +115,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Log out everywhere: revoke every session of the user' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every session revoked; the refresh cookie is cleared' })
+  @ApiRefreshCookie('cleared')
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
   async logoutAll(

@@ -5,6 +5,7 @@ import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { SignInModule } from '../sign-in/sign-in.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -14,6 +15,7 @@ import { AuthService } from './auth.service';
 import { EmailController } from './email.controller';
 import { EmailTokensRepository } from './email-tokens.repository';
 import { MeFromMemory } from './me-from-memory';
+import { MfaVerifyController } from './mfa-verify.controller';
 import { EmailVerificationService } from './email-verification.service';
 import { PasswordController } from './password.controller';
 import { PasswordService } from './password.service';
@@ -29,8 +31,9 @@ import { PasswordsRepository } from './passwords.repository';
     CryptoModule,
     MailModule,
     RateLimitModule,
+    SignInModule,
   ],
-  controllers: [AuthController, PasswordController, EmailController],
+  controllers: [AuthController, PasswordController, EmailController, MfaVerifyController],
   providers: [
     AuthService,
     AuthMails,

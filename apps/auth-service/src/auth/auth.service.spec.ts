@@ -8,6 +8,7 @@ import { makeUser } from '../../../../test/factories/user';
 import { refusal } from '../../../../test/support/refusal';
 import { loadConfig } from '../config/app-config';
 import { PasswordPolicy } from '../crypto/password-policy';
+import type { MfaChallengeService } from '../sign-in/mfa-challenge.service';
 import { AuthService } from './auth.service';
 
 const PASSWORD = 'correct horse battery staple';
@@ -22,6 +23,8 @@ describe('AuthService', () => {
   let verification: FakeEmailVerification;
   let failedLogins: FakeFailedLogins;
   let auth: AuthService;
+  /** Users with TOTP enabled: their right password earns a challenge, not a session. */
+  let withTotp: Set<string>;
 
   beforeEach(() => {
     users = new FakeUsersRepository();
@@ -29,6 +32,17 @@ describe('AuthService', () => {
     sessions = new FakeSessionsService();
     verification = new FakeEmailVerification();
     failedLogins = new FakeFailedLogins();
+    withTotp = new Set();
+    const challenges: Pick<MfaChallengeService, 'required' | 'start'> = {
+      required: (userId) => Promise.resolve(withTotp.has(userId)),
+      start: (userId, firstFactor) =>
+        Promise.resolve({
+          mfaRequired: true,
+          mfaToken: `${firstFactor}:${userId}`,
+          methods: ['totp', 'recovery_code'],
+          expiresIn: 300,
+        }),
+    };
     auth = new AuthService(
       standIn(users),
       standIn(sessions),
@@ -36,6 +50,7 @@ describe('AuthService', () => {
       policy,
       standIn(verification),
       standIn(failedLogins),
+      standIn(challenges),
       loadConfig({}),
     );
   });
@@ -89,8 +104,29 @@ describe('AuthService', () => {
     it('starts a session for the right password', async () => {
       const ada = users.add(makeUser(), FakePasswordHasher.hashOf(PASSWORD));
       const tokens = await auth.login({ email: ada.email, password: PASSWORD }, client);
-      expect(sessions.started).toEqual([{ user: ada, client }]);
-      expect(tokens.user).toBe(ada);
+      expect(sessions.started).toEqual([{ user: ada, client, options: {} }]);
+      expect(tokens).toEqual(expect.objectContaining({ user: ada }));
+    });
+
+    it('answers the MFA challenge, and starts no session, when the account has TOTP', async () => {
+      const ada = users.add(makeUser(), FakePasswordHasher.hashOf(PASSWORD));
+      withTotp.add(ada.id);
+      const answer = await auth.login({ email: ada.email, password: PASSWORD }, client);
+      expect(answer).toEqual({
+        mfaRequired: true,
+        mfaToken: `pwd:${ada.id}`,
+        methods: ['totp', 'recovery_code'],
+        expiresIn: 300,
+      });
+      expect(sessions.started).toEqual([]);
+    });
+
+    it('refuses a wrong password of a TOTP account as any other (no challenge)', async () => {
+      const ada = users.add(makeUser(), FakePasswordHasher.hashOf(PASSWORD));
+      withTotp.add(ada.id);
+      expect(
+        (await refusal(auth.login({ email: ada.email, password: 'not the password' }, client))).code,
+      ).toBe('invalid_credentials');
     });
   });
 
@@ -103,7 +139,7 @@ describe('AuthService', () => {
       expect(tokens.user).toEqual(expect.objectContaining({ email: 'ada@example.test', name: 'Ada' }));
       expect(users.passwordHashOf(tokens.user.id)).toBe(FakePasswordHasher.hashOf(PASSWORD));
       expect(verification.sentTo).toEqual([tokens.user]);
-      expect(sessions.started).toEqual([{ user: tokens.user, client }]);
+      expect(sessions.started).toEqual([{ user: tokens.user, client, options: { method: 'registration' } }]);
     });
 
     it('checks the password rules first: a common password is refused before the email check, hashing or a write', async () => {

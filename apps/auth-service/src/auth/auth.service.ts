@@ -7,6 +7,8 @@ import { PasswordPolicy } from '../crypto/password-policy';
 import { ClientInfo, SessionsService, TokenResponse } from '../sessions/sessions.service';
 import { UsersRepository } from '../users/users.repository';
 import { assertMaySignIn } from '../users/sign-in-policy';
+import { MfaChallenge } from '../sign-in/mfa-challenge';
+import { MfaChallengeService } from '../sign-in/mfa-challenge.service';
 import { EmailVerificationService } from './email-verification.service';
 
 /** Register, login, refresh, logout: the flows that start and end sessions. */
@@ -19,6 +21,7 @@ export class AuthService {
     private readonly policy: PasswordPolicy,
     private readonly verification: EmailVerificationService,
     private readonly failedLogins: FailedLoginRecorder,
+    private readonly mfa: MfaChallengeService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -35,11 +38,17 @@ export class AuthService {
     );
     if (!user) throw emailTaken(); // lost a race with a concurrent registration
     this.verification.sendInBackground(user);
-    return this.sessions.start(user, client, 'registration');
+    return this.sessions.start(user, client, { method: 'registration' });
   }
 
-  /** Unknown email and wrong password give the same answer after the same argon2 work. */
-  async login(input: { email: string; password: string }, client: ClientInfo): Promise<TokenResponse> {
+  /**
+   * Unknown email and wrong password give the same answer after the same argon2 work. With TOTP
+   * enabled, the right password only earns the MFA challenge: no tokens, no cookie, no session.
+   */
+  async login(
+    input: { email: string; password: string },
+    client: ClientInfo,
+  ): Promise<TokenResponse | MfaChallenge> {
     const credentials = await this.users.getCredentialsByEmail(input.email);
     const ok = await this.hasher.verify(credentials?.passwordHash, input.password);
     if (!ok || !credentials) {
@@ -50,6 +59,7 @@ export class AuthService {
     assertMaySignIn(credentials);
     const user = await this.users.getById(credentials.id);
     if (!user) throw new ApiError('invalid_credentials', 'Invalid email or password');
+    if (await this.mfa.required(user.id)) return this.mfa.start(user.id, 'pwd');
     return this.sessions.start(user, client);
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
+import type { EventClient } from '../events/event-types';
 import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
 import { PublicUser } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
@@ -26,8 +27,8 @@ export class EmailVerificationService {
     if (user && !user.emailVerified) this.sendInBackground(user);
   }
 
-  async verify(token: string): Promise<void> {
-    const userId = await this.tokens.verifyEmail(hashSecretToken(token));
+  async verify(token: string, client: EventClient | null = null): Promise<void> {
+    const userId = await this.tokens.verifyEmail(hashSecretToken(token), client);
     if (!userId)
       throw new ApiError('invalid_verification_token', 'The verification token is invalid, used or expired');
     await this.users.refresh(userId);

@@ -1,9 +1,11 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
+import { clientInfo } from '../sessions/client-info';
 import { TokenDto } from './dto/credentials.dto';
 import { EmailVerificationService } from './email-verification.service';
 
@@ -17,8 +19,8 @@ export class EmailController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'emailVerified is now true' })
   @ApiErrors('validation_failed', 'invalid_verification_token')
-  verify(@Body() body: TokenDto): Promise<void> {
-    return this.verification.verify(body.token);
+  verify(@Body() body: TokenDto, @Req() req: FastifyRequest): Promise<void> {
+    return this.verification.verify(body.token, clientInfo(req));
   }
 
   @Post('resend')

@@ -1,12 +1,13 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBearer, ApiErrors } from '../common/api-docs';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
 import { ChangePasswordDto, EmailDto, ResetPasswordDto } from './dto/credentials.dto';
+import { clientInfo } from '../sessions/client-info';
 import { PasswordService } from './password.service';
-import { ApiError } from '../common/api-error';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import type { RequestLimit } from '../rate-limit/rate-limit.definitions';
 
@@ -27,22 +28,14 @@ export class PasswordController {
   @ApiBearer()
   @ApiNoContentResponse({ description: 'Changed; every other session revoked' })
   @ApiErrors('validation_failed', 'weak_password', 'invalid_credentials', 'too_many_requests')
-  async change(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
-    // Wrong current passwords are counted per user (like the login lockout): a stolen access token
-    // must not allow guessing the password online.
-    const limited = this.limits.enabled;
-    const refusal = limited
-      ? await this.limits.overLimit(PASSWORD_CHANGE_LIMIT, principal.userId)
-      : undefined;
-    if (refusal) throw refusal;
-    try {
-      await this.passwords.change(principal.userId, principal.sessionId, body);
-    } catch (error) {
-      if (limited && error instanceof ApiError && error.code === 'invalid_credentials') {
-        throw (await this.limits.hit(PASSWORD_CHANGE_LIMIT, principal.userId)) ?? error;
-      }
-      throw error;
-    }
+  change(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangePasswordDto,
+    @Req() req: FastifyRequest,
+  ): Promise<void> {
+    return this.limits.countingWrongAnswers(PASSWORD_CHANGE_LIMIT, principal.userId, () =>
+      this.passwords.change(principal.userId, principal.sessionId, body, clientInfo(req)),
+    );
   }
 
   @Post('forgot')
@@ -51,8 +44,8 @@ export class PasswordController {
   @RateLimit('forgot_ip', 'forgot_email')
   @ApiAcceptedResponse({ description: 'Always; a reset mail goes out only if the account exists' })
   @ApiErrors('validation_failed', 'too_many_requests')
-  forgot(@Body() body: EmailDto): void {
-    this.passwords.forgot(body.email);
+  forgot(@Body() body: EmailDto, @Req() req: FastifyRequest): void {
+    this.passwords.forgot(body.email, clientInfo(req));
   }
 
   @Post('reset')
@@ -60,7 +53,7 @@ export class PasswordController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Reset; every session of the user revoked' })
   @ApiErrors('validation_failed', 'weak_password', 'invalid_reset_token')
-  reset(@Body() body: ResetPasswordDto): Promise<void> {
-    return this.passwords.reset(body);
+  reset(@Body() body: ResetPasswordDto, @Req() req: FastifyRequest): Promise<void> {
+    return this.passwords.reset(body, clientInfo(req));
   }
 }

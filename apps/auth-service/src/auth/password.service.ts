@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
+import type { EventClient } from '../events/event-types';
 import { PasswordHasher } from '../crypto/password-hasher';
 import { PasswordPolicy } from '../crypto/password-policy';
 import { hashSecretToken, newSecretToken } from '../crypto/secret-tokens';
@@ -31,6 +32,7 @@ export class PasswordService {
     userId: string,
     sessionId: string,
     input: { currentPassword: string; newPassword: string },
+    client: EventClient | null = null,
   ): Promise<void> {
     const credentials = await this.users.getCredentialsById(userId);
     if (!(await this.hasher.verify(credentials?.passwordHash, input.currentPassword))) {
@@ -38,31 +40,34 @@ export class PasswordService {
     }
     const user = await this.users.getById(userId);
     this.policy.assertStrong(input.newPassword, { email: user?.email });
-    await this.passwords.changePassword(userId, await this.hasher.hash(input.newPassword), sessionId);
+    await this.passwords.changePassword(userId, await this.hasher.hash(input.newPassword), sessionId, client);
   }
 
   /**
    * Always accepted: the work happens after the answer, so neither the answer nor its timing
    * tells whether the account exists.
    */
-  forgot(email: string): void {
-    void this.sendResetMail(email).catch((error: Error) =>
+  forgot(email: string, client: EventClient | null = null): void {
+    void this.sendResetMail(email, client).catch((error: Error) =>
       this.logger.error(`password reset mail failed: ${error.message}`),
     );
   }
 
   /** The token is checked before the password rules, so a bad token is always `invalid_reset_token`. */
-  async reset(input: { token: string; newPassword: string }): Promise<void> {
+  async reset(
+    input: { token: string; newPassword: string },
+    client: EventClient | null = null,
+  ): Promise<void> {
     const tokenHash = hashSecretToken(input.token);
     const email = await this.passwords.getResetTokenOwnerEmail(tokenHash);
     if (!email) throw invalidResetToken();
     this.policy.assertStrong(input.newPassword, { email });
     const passwordHash = await this.hasher.hash(input.newPassword);
     // Spent atomically: a concurrent reset with the same token may have won meanwhile.
-    if (!(await this.passwords.resetPassword(tokenHash, passwordHash))) throw invalidResetToken();
+    if (!(await this.passwords.resetPassword(tokenHash, passwordHash, client))) throw invalidResetToken();
   }
 
-  private async sendResetMail(email: string): Promise<void> {
+  private async sendResetMail(email: string, client: EventClient | null): Promise<void> {
     const user = await this.users.getByEmail(email);
     if (!user) return;
     const { token, hash } = newSecretToken();
@@ -71,6 +76,7 @@ export class PasswordService {
       'reset_password',
       hash,
       new Date(Date.now() + RESET_TTL_MINUTES * 60_000),
+      { type: 'password.reset_requested', userId: user.id, client },
     );
     await this.mails.sendPasswordReset(user, token, RESET_TTL_MINUTES);
   }

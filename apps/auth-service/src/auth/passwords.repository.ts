@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@app/database';
+import type { EventClient } from '../events/event-types';
 import { RevocationTransaction, SessionRevoker } from '../sessions/session-revoker';
 
 /**
@@ -25,24 +26,34 @@ export class PasswordsRepository {
 
   /**
    * Sets the new hash, revokes every session but `keepSessionId`, and voids outstanding reset
-   * links. Returns the revoked session ids.
+   * links, with its `password.changed` event. Returns the revoked session ids.
    */
-  async changePassword(userId: string, passwordHash: string, keepSessionId: string): Promise<string[]> {
+  async changePassword(
+    userId: string,
+    passwordHash: string,
+    keepSessionId: string,
+    client: EventClient | null = null,
+  ): Promise<string[]> {
     const revoked = await this.revoker.inTransaction(async (tx) => {
       await tx.client.user.update({ where: { id: userId }, data: { passwordHash } });
       await voidResetLinks(tx, userId);
-      return this.revoker.revoke({ userId, exceptSessionId: keepSessionId }, 'password_change', { tx });
+      return this.revoker.revoke({ userId, exceptSessionId: keepSessionId }, 'password_change', {
+        tx,
+        event: { type: 'password.changed', userId, sessionId: keepSessionId, client },
+      });
     });
     return revoked.map((s) => s.id);
   }
 
   /**
-   * Spends a reset token, sets the new hash, revokes every session and voids other reset links.
+   * Spends a reset token, sets the new hash, revokes every session and voids other reset links,
+   * with its `password.reset` event.
    * Returns the user id and the revoked session ids, or null when the token is not valid (anymore).
    */
   async resetPassword(
     tokenHash: string,
     passwordHash: string,
+    client: EventClient | null = null,
   ): Promise<{ userId: string; revokedSessionIds: string[] } | null> {
     return this.revoker.inTransaction(async (tx) => {
       const [token, ...others] = await tx.client.emailToken.updateManyAndReturn({
@@ -54,7 +65,10 @@ export class PasswordsRepository {
       const { userId } = token;
       await tx.client.user.update({ where: { id: userId }, data: { passwordHash } });
       await voidResetLinks(tx, userId);
-      const revoked = await this.revoker.revoke({ userId }, 'password_reset', { tx });
+      const revoked = await this.revoker.revoke({ userId }, 'password_reset', {
+        tx,
+        event: { type: 'password.reset', userId, client },
+      });
       return { userId, revokedSessionIds: revoked.map((s) => s.id) };
     });
   }

@@ -58,6 +58,12 @@ const DOCUMENT_ONLY = {
   xXssProtection: false,
 } as const;
 
+const COMMON = {
+  xFrameOptions: { action: 'deny' as const },
+  referrerPolicy: { policy: 'no-referrer' as const },
+  crossOriginResourcePolicy: { policy: 'same-origin' as const },
+};
+
 /**
  * Security headers (Helmet for Fastify) on every answer, errors included: on JSON answers a strict
  * CSP, `X-Frame-Options: DENY`, `nosniff`, `Referrer-Policy: no-referrer`, HSTS and
@@ -66,14 +72,9 @@ const DOCUMENT_ONLY = {
  * document set with a CSP that lets it run.
  */
 export function registerSecurityHeaders(app: NestFastifyApplication): void {
-  const common = {
-    xFrameOptions: { action: 'deny' as const },
-    referrerPolicy: { policy: 'no-referrer' as const },
-    crossOriginResourcePolicy: { policy: 'same-origin' as const },
-  };
-  const base = helmetHeaders({ ...common, ...DOCUMENT_ONLY, contentSecurityPolicy: API_CSP });
-  const api = { ...base, 'cache-control': 'no-store' };
-  const docs = helmetHeaders({ ...common, contentSecurityPolicy: DOCS_CSP });
+  const base = helmetHeaders({ ...COMMON, ...DOCUMENT_ONLY, contentSecurityPolicy: API_CSP });
+  const api = apiResponseHeaders(base);
+  const docs = helmetHeaders({ ...COMMON, contentSecurityPolicy: DOCS_CSP });
   const fastify = app.getHttpAdapter().getInstance();
   // Also echoes the request id: one hook for every header every answer carries.
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -84,6 +85,25 @@ export function registerSecurityHeaders(app: NestFastifyApplication): void {
       .header('x-request-id', request.id);
     done();
   });
+}
+
+/** The headers every /api answer carries (bench/ceiling-server.ts sends them too, as a reference). */
+export function apiResponseHeaders(
+  base = helmetHeaders({ ...COMMON, ...DOCUMENT_ONLY, contentSecurityPolicy: API_CSP }),
+): Record<string, string> {
+  return { ...base, 'cache-control': 'no-store' };
+}
+
+/**
+ * The headers of an HTML page the service serves (the example frontend, bootstrap/example-frontend.ts):
+ * Helmet's whole document set, as on /docs, with the page's own Content-Security-Policy in place of
+ * the API's `default-src 'none'`, which would refuse the page's scripts and styles.
+ */
+export function documentHeaders(contentSecurityPolicy: string): Record<string, string> {
+  return {
+    ...helmetHeaders({ ...COMMON, contentSecurityPolicy: false }),
+    'content-security-policy': contentSecurityPolicy,
+  };
 }
 
 /**

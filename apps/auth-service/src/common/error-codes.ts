@@ -44,6 +44,27 @@ export const ERROR_CODES = {
   last_login_method: HttpStatus.CONFLICT,
   /** OAuth: the caller has no account of that provider linked. */
   oauth_account_not_found: HttpStatus.NOT_FOUND,
+  /**
+   * A wrong, malformed or already used TOTP code (or recovery code). 400 on the account's MFA
+   * routes; 401 at POST /auth/mfa/verify, a sign-in step (like invalid_credentials).
+   */
+  invalid_mfa_code: HttpStatus.BAD_REQUEST,
+  /** The mfaToken of a login challenge is unknown, expired, spent, or died of 5 wrong codes. */
+  invalid_mfa_token: HttpStatus.UNAUTHORIZED,
+  /** TOTP is already confirmed for this account: disable it first. */
+  mfa_already_enabled: HttpStatus.CONFLICT,
+  /** TOTP confirm without a pending secret: call POST /auth/mfa/totp/setup first. */
+  mfa_setup_not_found: HttpStatus.NOT_FOUND,
+  /** TOTP is not enabled for this account. */
+  mfa_not_enabled: HttpStatus.NOT_FOUND,
+  /**
+   * A passkey ceremony failed: malformed WebAuthn JSON, wrong origin or RP id, a challenge unknown,
+   * used or expired, a bad attestation or signature, a signature counter gone backwards, no user
+   * verification. 400 at registration; 401 at sign-in (unknown credential included).
+   */
+  invalid_passkey: HttpStatus.BAD_REQUEST,
+  /** No such passkey among the caller's own. */
+  passkey_not_found: HttpStatus.NOT_FOUND,
   /** Introspection caller's client credentials are missing or wrong. */
   invalid_client: HttpStatus.UNAUTHORIZED,
   /** A metrics token is configured and was not presented. */

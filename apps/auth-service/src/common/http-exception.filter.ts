@@ -12,7 +12,8 @@ export interface ErrorBody {
   code: ErrorCode;
 }
 
-const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+/** The code of a plain Nest or Fastify error of each status (not an ApiError, which names its own). */
+export const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   400: 'validation_failed',
   401: 'unauthorized',
   403: 'forbidden',

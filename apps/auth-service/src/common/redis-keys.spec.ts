@@ -1,5 +1,5 @@
 import { CacheInternalKeys } from '@app/cache';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { KEY_SCHEMA_VERSION, RedisKeys } from './redis-keys';
 
 /** What Redis Cluster hashes a key on: the text between the first `{` and the next `}`, if not empty. */
@@ -10,9 +10,11 @@ function hashTag(key: string): string {
 }
 
 describe('RedisKeys', () => {
-  const keys = new RedisKeys('auth');
+  const hashKey = randomBytes(32);
+  const keys = new RedisKeys('auth', hashKey);
   const library = new CacheInternalKeys({ keyPrefix: 'auth', schemaVersion: KEY_SCHEMA_VERSION });
   const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+  const hmac = (s: string) => createHmac('sha256', hashKey).update(s).digest('hex');
 
   it('puts the prefix and the schema version in front of every cache key', () => {
     expect(KEY_SCHEMA_VERSION).toBe('v2');
@@ -45,11 +47,16 @@ describe('RedisKeys', () => {
     expect(hashTag(keys.user('u2'))).not.toBe(hashTag(keys.user('u1')));
   });
 
-  it('never puts a raw email or provider account id in a key', () => {
+  it('never puts a raw email or provider account id in a key, nor its plain SHA-256 (a guess would confirm it)', () => {
     const key = keys.userByEmail('ada@example.com');
-    expect(key).toBe(`auth:v2:email:${sha256('ada@example.com')}`);
+    expect(key).toBe(`auth:v2:email:${hmac('ada@example.com')}`);
     expect(key).not.toContain('ada');
-    expect(keys.oauthAccount('github', '12345')).toBe(`auth:v2:oauth:github:${sha256('12345')}`);
+    expect(key).not.toContain(sha256('ada@example.com'));
+    expect(keys.oauthAccount('github', '12345')).toBe(`auth:v2:oauth:github:${hmac('12345')}`);
+    expect(keys.rateLimitAccount('a@b.test')).not.toBe(sha256('a@b.test'));
+    // Another server-side key, other hashes: the key is what makes them unguessable.
+    expect(new RedisKeys('auth', randomBytes(32)).userByEmail('ada@example.com')).not.toBe(key);
+    expect(() => new RedisKeys('auth', randomBytes(16))).toThrow('at least 32 bytes');
   });
 
   it('keys HTTP responses by route and caller, never by URL alone; public ones carry no caller', () => {
@@ -60,13 +67,13 @@ describe('RedisKeys', () => {
     expect(keys.httpResponse({ route: '/jwks', caller: undefined, query: '{"a":1}' })).not.toBe(publicKey);
   });
 
-  it('keys rate limits by limit and subject, accounts by the hash of their email', () => {
+  it('keys rate limits by limit and subject, accounts by the HMAC of their email', () => {
     expect(keys.rateLimit('login_ip')).toBe('auth:rl:login_ip');
-    expect(keys.rateLimitAccount('a@b.test')).toBe(sha256('a@b.test'));
-    expect(keys.rateLimitAccountAtIp('a@b.test', '10.0.0.1')).toBe(`${sha256('a@b.test')}:10.0.0.1`);
+    expect(keys.rateLimitAccount('a@b.test')).toBe(hmac('a@b.test'));
+    expect(keys.rateLimitAccountAtIp('a@b.test', '10.0.0.1')).toBe(`${hmac('a@b.test')}:10.0.0.1`);
   });
 
   it('refuses a prefix with a brace, which would put the whole cache in one slot', () => {
-    expect(() => new RedisKeys('a{b}')).toThrow('must not contain { or }');
+    expect(() => new RedisKeys('a{b}', hashKey)).toThrow('must not contain { or }');
   });
 });

@@ -19,6 +19,19 @@ describe('loadConfig', () => {
     expect(config.http.cookieSecure).toBe(true);
   });
 
+  it('serves the example frontend at APP_URL only while FRONTEND_URL is unset', () => {
+    const own = loadConfig({ APP_URL: 'https://auth.example.com/' }).http;
+    expect(own).toMatchObject({ frontendUrl: 'https://auth.example.com', serveExampleFrontend: true });
+    // Set to APP_URL itself, it still says the operator serves the pages there.
+    for (const FRONTEND_URL of ['https://app.example.com/', 'https://auth.example.com']) {
+      const operated = loadConfig({ APP_URL: 'https://auth.example.com', FRONTEND_URL }).http;
+      expect(operated).toMatchObject({
+        frontendUrl: FRONTEND_URL.replace(/\/$/, ''),
+        serveExampleFrontend: false,
+      });
+    }
+  });
+
   it('takes a Redis Cluster or Sentinel from the mode and its nodes alone, with credentials and TLS', () => {
     const cluster = loadConfig({
       REDIS_MODE: 'cluster',
@@ -125,8 +138,29 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes KEY_ENCRYPTION_KEY as the base64 of exactly 32 bytes', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: key.toString('base64') }).jwt.keyEncryptionKey).toEqual(key);
+    expect(loadConfig({}).jwt.keyEncryptionKey).toBeUndefined();
+    for (const bad of [Buffer.alloc(16).toString('base64'), 'not base64!', 'x'.repeat(44)]) {
+      expect(() => loadConfig({ KEY_ENCRYPTION_KEY: bad })).toThrow(
+        /KEY_ENCRYPTION_KEY must be the base64 of 32 random bytes/,
+      );
+    }
+  });
+
   it('refuses ADMIN_EMAIL without ADMIN_PASSWORD', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'admin@example.com' })).toThrow(/ADMIN_PASSWORD/);
+  });
+
+  it("refuses a common ADMIN_PASSWORD, or the email before the @, as the users' password policy does", () => {
+    const env = (ADMIN_PASSWORD: string) => ({ ADMIN_EMAIL: 'administrator@example.com', ADMIN_PASSWORD });
+    for (const weak of ['Password123', 'qwertyuiop', 'Administrator']) {
+      expect(() => loadConfig(env(weak))).toThrow(/ADMIN_PASSWORD is a common or breached password/);
+    }
+    expect(loadConfig(env('correct horse battery staple 42')).admin?.password).toBe(
+      'correct horse battery staple 42',
+    );
   });
 
   it('treats empty strings as unset', () => {

@@ -1,6 +1,7 @@
 import { Env, envSchema } from './env.schema';
 import type { OAuthProviderConfig } from './oauth-providers.config';
 import type { RateLimitSettings } from './rate-limit.config';
+import { webauthnSettings, type WebauthnSettings } from './webauthn.config';
 
 export { defaultHashConcurrency } from './env.schema';
 export type { OAuthProviderConfig } from './oauth-providers.config';
@@ -32,6 +33,8 @@ export interface AppConfig {
     appUrl: string;
     /** Base of the links in emails (`/verify-email`, `/reset-password` are the frontend's pages). */
     frontendUrl: string;
+    /** FRONTEND_URL is unset: the service serves the example frontend at APP_URL, once built. */
+    serveExampleFrontend: boolean;
   };
   database: {
     url?: string;
@@ -78,7 +81,17 @@ export interface AppConfig {
     consistencySampleSize: number;
     activityFlushIntervalMs: number;
   };
-  jwt: { issuer: string; audience: string; accessTtl: number; refreshTtl: number; privateKeyPem?: string };
+  jwt: {
+    issuer: string;
+    audience: string;
+    accessTtl: number;
+    refreshTtl: number;
+    privateKeyPem?: string;
+    /** The kid privateKeyPem must have (JWT_KEY_ID). */
+    keyId?: string;
+    /** AES-256-GCM key sealing generated private keys at rest (KEY_ENCRYPTION_KEY). */
+    keyEncryptionKey?: Buffer;
+  };
   /** `smtpUrl` unset: mails are written to the log, outside production only (`logUnsent`). */
   mail: { smtpUrl?: string; from: string; logUnsent: boolean; templatesDir?: string };
   oauth: {
@@ -96,6 +109,10 @@ export interface AppConfig {
   /** Every event POSTed to each URL, signed with the secret's decoded bytes (Standard Webhooks). */
   webhooks: { urls: string[]; secret?: string; retryDelaysSeconds: number[] };
   rateLimit: RateLimitSettings;
+  /** Second factors: the issuer an authenticator app shows beside the TOTP account (the email). */
+  mfa: { totpIssuer: string };
+  /** The passkeys' relying party: its id, name and the origins allowed to run a ceremony. */
+  webauthn: WebauthnSettings;
   logLevel: Env['LOG_LEVEL'];
   /** argon2 hashes and verifications running at once; the rest wait their turn. */
   passwordHashConcurrency: number;
@@ -133,6 +150,7 @@ function toAppConfig(e: Env): AppConfig {
       trustProxy: e.TRUST_PROXY,
       appUrl,
       frontendUrl: e.FRONTEND_URL?.replace(/\/+$/, '') ?? appUrl,
+      serveExampleFrontend: e.FRONTEND_URL === undefined,
     },
     database: {
       url: e.DATABASE_URL,
@@ -187,6 +205,8 @@ function toAppConfig(e: Env): AppConfig {
       accessTtl: e.JWT_ACCESS_TTL,
       refreshTtl: e.REFRESH_TOKEN_TTL,
       privateKeyPem: e.JWT_PRIVATE_KEY,
+      keyId: e.JWT_KEY_ID,
+      keyEncryptionKey: e.KEY_ENCRYPTION_KEY,
     },
     mail: {
       smtpUrl: e.SMTP_URL,
@@ -222,8 +242,13 @@ function toAppConfig(e: Env): AppConfig {
       resendIp: e.RATE_LIMIT_RESEND_IP,
       introspectIp: e.RATE_LIMIT_INTROSPECT_IP,
       oauthAuthorizeIp: e.RATE_LIMIT_OAUTH_AUTHORIZE_IP,
+      passkeyIp: e.RATE_LIMIT_PASSKEY_IP,
       passwordChangeFailures: e.RATE_LIMIT_PASSWORD_CHANGE_FAILURES,
+      mfaVerifyIp: e.RATE_LIMIT_MFA_VERIFY_IP,
+      mfaCodeFailures: e.RATE_LIMIT_MFA_CODE_FAILURES,
     },
+    mfa: { totpIssuer: e.TOTP_ISSUER ?? new URL(appUrl).host },
+    webauthn: webauthnSettings(e, e.FRONTEND_URL ?? appUrl),
     logLevel: e.LOG_LEVEL,
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
   };

@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { isWeakPassword } from '../common/weak-password';
 import { bool, credentialList, decimal, int, list, trustProxy, url, isUrl } from './env-parsers';
 import { allowedRedirects, oauthProviders } from './oauth-providers.config';
 import { rateLimitVariables } from './rate-limit.config';
+import { webauthnProblem, webauthnSettings, webauthnVariables } from './webauthn.config';
 
 /**
  * One core fewer than the machine has (at least one): argon2 hashes (19 MiB each) saturating every
@@ -67,6 +69,7 @@ const variables = z.object({
     .refine((v) => isUrl(v, ['http', 'https']), { message: 'must be an http(s) URL' }),
   /** Where the emails' links point (the frontend's pages); unset: APP_URL. */
   FRONTEND_URL: url(['http', 'https']),
+  ...webauthnVariables,
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().min(1).default('auth-service'),
   JWT_ACCESS_TTL: int(900, 30, 86_400),
@@ -77,6 +80,19 @@ const variables = z.object({
     .refine((v) => v === undefined || v === '' || v.includes('PRIVATE KEY'), {
       message: 'must be a PEM private key (PKCS#8)',
     }),
+  /** The kid JWT_PRIVATE_KEY must have (its RFC 7638 thumbprint): a wrong key file stops the boot. */
+  JWT_KEY_ID: z.string().min(1).max(128).optional(),
+  /** 32 bytes, base64: seals the generated signing keys' private halves in PostgreSQL. */
+  KEY_ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || (/^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32),
+      {
+        message: 'must be the base64 of 32 random bytes (openssl rand -base64 32)',
+      },
+    )
+    .transform((v) => (v === undefined ? undefined : Buffer.from(v, 'base64'))),
   CORS_ORIGINS: list,
   TRUST_PROXY: trustProxy,
   COOKIE_SECURE: bool(true),
@@ -89,6 +105,7 @@ const variables = z.object({
   OAUTH_ALLOWED_REDIRECTS: allowedRedirects,
   OAUTH_LINK_VERIFIED_EMAIL: bool(true),
   OAUTH_STATE_TTL: int(600, 60, 3600),
+  TOTP_ISSUER: z.string().trim().min(1).max(64).optional(),
   /** Secrets of at least 32 characters: introspection answers whether any token is live. */
   INTROSPECTION_CLIENTS: credentialList(32),
   METRICS_TOKEN: z.string().optional(),
@@ -155,8 +172,21 @@ export const envSchema = z.preprocess(
         if (!isUrl(u, ['http', 'https']))
           problem('WEBHOOK_URLS', `has ${u.slice(0, 100)}, not an http(s) URL`);
       }
+      // Only when every part parsed: the defaults come from FRONTEND_URL (or APP_URL).
+      const frontendUrl = e.FRONTEND_URL ?? e.APP_URL;
+      if (Array.isArray(e.WEBAUTHN_ORIGINS) && isUrl(frontendUrl, ['http', 'https'])) {
+        const outside = webauthnProblem(webauthnSettings(e, frontendUrl));
+        if (outside) problem('WEBAUTHN_ORIGINS', outside);
+      }
       if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
         problem('ADMIN_PASSWORD', 'and ADMIN_EMAIL go together: set both or neither');
+      }
+      // The users' password policy: the first admin's password is no exception.
+      if (e.ADMIN_PASSWORD !== undefined && isWeakPassword(e.ADMIN_PASSWORD, e.ADMIN_EMAIL)) {
+        problem(
+          'ADMIN_PASSWORD',
+          'is a common or breached password (or the email before the @): choose another one',
+        );
       }
     },
     { when: () => true },

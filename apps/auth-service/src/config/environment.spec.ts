@@ -52,9 +52,11 @@ describe('environment: .env and X_FILE', () => {
         DATABASE_URL_FILE: file('db', 'postgresql://u:p@db/auth\n'),
         OAUTH_GOOGLE_CLIENT_SECRET_FILE: file('google', 'g-secret'),
         OTEL_EXPORTER_OTLP_HEADERS_FILE: file('otel', 'x-api-key=k\r\n'),
+        KEY_ENCRYPTION_KEY_FILE: file('kek', `${'A'.repeat(43)}=\n`),
       },
       {},
     );
+    expect(env.KEY_ENCRYPTION_KEY).toBe(`${'A'.repeat(43)}=`);
     expect(env.JWT_PRIVATE_KEY).toBe(pem);
     expect(env.DATABASE_URL).toBe('postgresql://u:p@db/auth');
     expect(env.OAUTH_GOOGLE_CLIENT_SECRET).toBe('g-secret');

@@ -40,8 +40,14 @@ const RATE_LIMIT_DEFAULTS = {
   RATE_LIMIT_INTROSPECT_IP: '20/60',
   /** OAuth sign-ins and links started per client IP: each one stores a pending flow. */
   RATE_LIMIT_OAUTH_AUTHORIZE_IP: '30/300',
+  /** Passkey sign-in requests (options and answers together) per client IP: each option stores a challenge. */
+  RATE_LIMIT_PASSKEY_IP: '30/60',
   /** Wrong current passwords given to POST /auth/password/change per user: a stolen access token must not allow online guessing. */
   RATE_LIMIT_PASSWORD_CHANGE_FAILURES: '5/900',
+  /** POST /auth/mfa/verify calls per client IP, whatever their outcome (each mfaToken also dies after 5 wrong codes). */
+  RATE_LIMIT_MFA_VERIFY_IP: '10/60',
+  /** Wrong codes given to the account's MFA routes (confirm, disable, regenerate) per user: a stolen access token must not allow guessing. */
+  RATE_LIMIT_MFA_CODE_FAILURES: '5/900',
 } as const;
 
 export interface Rate {
@@ -63,7 +69,10 @@ export interface RateLimitSettings {
   resendIp: Rate;
   introspectIp: Rate;
   oauthAuthorizeIp: Rate;
+  passkeyIp: Rate;
   passwordChangeFailures: Rate;
+  mfaVerifyIp: Rate;
+  mfaCodeFailures: Rate;
 }
 
 /** `POINTS/SECONDS`, e.g. `10/60`: at most 10 requests per 60 s. */
@@ -96,5 +105,8 @@ export const rateLimitVariables = {
   RATE_LIMIT_RESEND_IP: rate(D.RATE_LIMIT_RESEND_IP),
   RATE_LIMIT_INTROSPECT_IP: rate(D.RATE_LIMIT_INTROSPECT_IP),
   RATE_LIMIT_OAUTH_AUTHORIZE_IP: rate(D.RATE_LIMIT_OAUTH_AUTHORIZE_IP),
+  RATE_LIMIT_PASSKEY_IP: rate(D.RATE_LIMIT_PASSKEY_IP),
   RATE_LIMIT_PASSWORD_CHANGE_FAILURES: rate(D.RATE_LIMIT_PASSWORD_CHANGE_FAILURES),
+  RATE_LIMIT_MFA_VERIFY_IP: rate(D.RATE_LIMIT_MFA_VERIFY_IP),
+  RATE_LIMIT_MFA_CODE_FAILURES: rate(D.RATE_LIMIT_MFA_CODE_FAILURES),
 };

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@app/database';
+import { createHash } from 'node:crypto';
 import { decodeCursor, type PageCursor, toPage } from '../common/page-cursor';
 import type { NewSecurityEvent, SecurityEventType, SecurityEventView } from './event-types';
 
@@ -39,6 +40,24 @@ export class SecurityEvents {
   /** Events with no change to join (failed logins): in a transaction of their own, with their outbox rows. */
   recordAlone(events: NewSecurityEvent[]): Promise<void> {
     return this.prisma.$transaction((tx) => this.recordMany(tx, events));
+  }
+
+  /**
+   * An event about the account an email names, with no change to join (a login lockout): the user
+   * id when the email has an account, else the email's SHA-256 in details (as login.failed).
+   */
+  recordForEmail(email: string, event: Omit<NewSecurityEvent, 'userId'>): Promise<void> {
+    return this.prisma.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { email }, select: { id: true } });
+      const emailSha256 = createHash('sha256').update(email).digest('hex');
+      await this.recordMany(tx, [
+        {
+          ...event,
+          userId: user?.id ?? null,
+          details: { ...event.details, ...(user ? {} : { emailSha256 }) },
+        },
+      ]);
+    });
   }
 
   /** One INSERT for the batch. */

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { DatabaseHealthIndicator } from './database.health';
+import { LivenessDto } from './dto/liveness.dto';
 import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('health')
@@ -17,7 +18,7 @@ export class HealthController {
   @Get('live')
   @ApiOperation({ summary: 'Liveness: the process runs' })
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({ description: 'The process is running' })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process is running' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }

@@ -15,6 +15,7 @@ import { AnswerFromMemory } from '../http/declared-route-hooks';
 import { ClientCredentialsGuard } from './client-credentials.guard';
 import { TOKEN_MAX_LENGTH, TOKEN_TYPE_HINTS } from './introspect-request';
 import { IntrospectionFromMemory } from './introspection-from-memory';
+import { IntrospectionResponseDto } from './dto/introspection-response.dto';
 import { IntrospectionResponse, IntrospectionService } from './introspection.service';
 
 class IntrospectDto {
@@ -44,8 +45,9 @@ export class IntrospectionController {
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: IntrospectDto })
   @ApiOkResponse({
+    type: IntrospectionResponseDto,
     description:
-      'RFC 7662 answer: {active:true, sub, sid, exp, iat, iss, aud, token_type, roles} or {active:false}',
+      'RFC 7662 answer: {active:true, sub, sid, exp, iat, iss, aud, token_type, roles, amr, auth_time} or {active:false}',
   })
   @ApiErrors('invalid_client', 'validation_failed', 'too_many_requests')
   introspect(@Body() body: IntrospectDto): Promise<IntrospectionResponse> {

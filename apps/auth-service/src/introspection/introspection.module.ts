@@ -11,5 +11,7 @@ import { IntrospectionService } from './introspection.service';
   imports: [AccessModule, RateLimitModule],
   controllers: [IntrospectionController],
   providers: [IntrospectionService, ClientCredentials, ClientCredentialsGuard, IntrospectionFromMemory],
+  // The revocation stream authenticates its consumers as introspection clients.
+  exports: [ClientCredentials, ClientCredentialsGuard],
 })
 export class IntrospectionModule {}

@@ -16,6 +16,8 @@ export type IntrospectionResponse =
       token_type: 'Bearer';
       roles: string[];
       jti: string;
+      amr?: string[];
+      auth_time?: number;
     };
 
 @Injectable()
@@ -37,6 +39,20 @@ export function activeAnswer(
   claims: AccessTokenClaims,
   user: Pick<PublicUser, 'roles'>,
 ): IntrospectionResponse {
-  const { sub, sid, exp, iat, iss, aud, jti } = claims;
-  return { active: true, sub, sid, exp, iat, iss, aud, token_type: 'Bearer', roles: user.roles, jti };
+  const { sub, sid, exp, iat, iss, aud, jti, amr, auth_time } = claims;
+  // amr and auth_time are the session's (signed into the token from its row, kept across refreshes).
+  return {
+    active: true,
+    sub,
+    sid,
+    exp,
+    iat,
+    iss,
+    aud,
+    token_type: 'Bearer',
+    roles: user.roles,
+    jti,
+    ...(amr ? { amr } : {}),
+    ...(auth_time !== undefined ? { auth_time } : {}),
+  };
 }

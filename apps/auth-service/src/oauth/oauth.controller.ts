@@ -24,16 +24,18 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BearerAuthGuard } from '../access/bearer-auth.guard';
 import { CurrentPrincipal, Principal } from '../access/principal';
-import { clientInfo } from '../auth/client-info';
+import { clientInfo } from '../sessions/client-info';
 import { setRefreshCookie } from '../auth/refresh-cookie';
-import { ApiBearer, ApiErrors } from '../common/api-docs';
+import { ApiBearer, ApiErrors, ApiRefreshCookie } from '../common/api-docs';
 import { OnRouteSend } from '../http/declared-route-hooks';
 import { AuthorizeUrlDto, LinkOAuthDto, OAuthAccountDto, OAuthProviderDto } from './dto/oauth.dto';
 import { OAuthMetrics } from './oauth.metrics';
 import { OAuthAccountView } from './oauth.repository';
 import { OAuthOutcome, OAuthService } from './oauth.service';
 import { OAuthCallbackGuard } from './passport/oauth-callback.guard';
+import { bindBrowser } from './oauth-binding';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
+import { isMfaChallenge } from '../sign-in/mfa-challenge';
 
 @ApiTags('oauth')
 @Controller('auth/oauth')
@@ -63,8 +65,12 @@ export class OAuthController {
   @UseGuards(BearerAuthGuard)
   @ApiBearer()
   @ApiErrors('oauth_account_not_found', 'last_login_method')
-  unlink(@CurrentPrincipal() principal: Principal, @Param('provider') provider: string): Promise<void> {
-    return this.oauth.unlink(principal.userId, provider);
+  unlink(
+    @CurrentPrincipal() principal: Principal,
+    @Param('provider') provider: string,
+    @Req() req: FastifyRequest,
+  ): Promise<void> {
+    return this.oauth.unlink(principal.userId, provider, clientInfo(req));
   }
 
   @Get(':provider/authorize')
@@ -77,9 +83,10 @@ export class OAuthController {
   async authorize(
     @Param('provider') provider: string,
     @Query('redirect_uri') redirectUri: unknown,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ url: string; statusCode: number }> {
-    const url = await this.oauth.authorizationUrl(provider, redirectUri);
+    const url = await this.oauth.authorizationUrl(provider, redirectUri, this.bind(request, reply));
     reply.header('cache-control', 'no-store');
     return { url, statusCode: 302 };
   }
@@ -91,8 +98,10 @@ export class OAuthController {
   @OnRouteSend(OAuthMetrics, (metrics) => metrics.countCallback)
   @Redirect()
   @ApiFoundResponse({
-    description: 'To the redirect_uri given at authorize, with the refresh_token cookie set (sign-in)',
+    description:
+      'To the redirect_uri given at authorize, with the refresh_token cookie set (sign-in); for an account with TOTP, with ?mfa_token=… and no cookie (then POST /auth/mfa/verify)',
   })
+  @ApiRefreshCookie('set')
   @ApiErrors(
     'unknown_provider',
     'invalid_oauth_state',
@@ -105,11 +114,17 @@ export class OAuthController {
     @Req() request: FastifyRequest & { user: OAuthOutcome },
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ url: string; statusCode: number }> {
-    const tokens = await this.oauth.finish(request.user, clientInfo(request));
-    if (tokens) {
-      setRefreshCookie(reply, tokens.refreshToken, this.oauth.refreshTtlSeconds, this.oauth.cookieSecure);
-    }
+    const answer = await this.oauth.finish(request.user, clientInfo(request));
     reply.header('cache-control', 'no-store');
+    if (isMfaChallenge(answer)) {
+      // No cookie, no session: the frontend completes the sign-in with POST /auth/mfa/verify.
+      const url = new URL(request.user.redirectUri);
+      url.searchParams.set('mfa_token', answer.mfaToken);
+      return { url: url.href, statusCode: 302 };
+    }
+    if (answer) {
+      setRefreshCookie(reply, answer.refreshToken, this.oauth.refreshTtlSeconds, this.oauth.cookieSecure);
+    }
     return { url: request.user.redirectUri, statusCode: 302 };
   }
 
@@ -124,7 +139,21 @@ export class OAuthController {
     @CurrentPrincipal() principal: Principal,
     @Param('provider') provider: string,
     @Body() body: LinkOAuthDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ authorizeUrl: string }> {
-    return { authorizeUrl: await this.oauth.authorizationUrl(provider, body.redirect_uri, principal.userId) };
+    // The binding cookie goes to whoever holds the account's access token, with this answer: an
+    // authorizeUrl sent to another browser cannot complete the link there.
+    const binding = this.bind(request, reply);
+    return {
+      authorizeUrl: await this.oauth.authorizationUrl(provider, body.redirect_uri, binding, principal.userId),
+    };
+  }
+
+  private bind(request: FastifyRequest, reply: FastifyReply): string {
+    return bindBrowser(request, reply, {
+      secure: this.oauth.cookieSecure,
+      maxAgeSeconds: this.oauth.stateTtlSeconds,
+    });
   }
 }

@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { CacheModule } from '@app/cache';
 import { AccessModule } from '../access/access.module';
 import { APP_CONFIG } from '../config/app-config';
+import { EventsModule } from '../events/events.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { SignInModule } from '../sign-in/sign-in.module';
 import { UsersModule } from '../users/users.module';
 import { oauthCacheEntities } from './oauth.cache';
 import { OAuthController } from './oauth.controller';
@@ -21,6 +23,8 @@ import { ProviderTokenCipher } from './provider-token.cipher';
     UsersModule,
     SessionsModule,
     SecretsModule,
+    SignInModule,
+    EventsModule,
     CacheModule.forFeature({ inject: [APP_CONFIG], useFactory: oauthCacheEntities }),
   ],
   controllers: [OAuthController],

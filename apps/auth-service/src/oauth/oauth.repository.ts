@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CacheService } from '@app/cache';
 import { isUniqueViolation, PrismaService, ReadReplicas } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
+import type { EventClient } from '../events/event-types';
+import { SecurityEvents } from '../events/security-events';
 import { PublicUser, publicUserSelect } from '../users/public-user';
 import { UsersRepository } from '../users/users.repository';
 import { OAUTH_ACCOUNT } from './oauth.cache';
@@ -12,6 +14,8 @@ export interface OAuthStateRow {
   nonce: string;
   redirectUri: string;
   linkUserId: string | null;
+  /** SHA-256 of the starting browser's binding cookie; null in rows older than the binding. */
+  bindingHash: string | null;
   expiresAt: Date;
 }
 
@@ -44,6 +48,7 @@ export class OAuthRepository {
     private readonly cache: CacheService,
     private readonly users: UsersRepository,
     private readonly keys: RedisKeys,
+    private readonly events: SecurityEvents,
   ) {}
 
   async createState(stateHash: string, row: OAuthStateRow): Promise<void> {
@@ -61,10 +66,11 @@ export class OAuthRepository {
         nonce: string;
         redirect_uri: string;
         link_user_id: string | null;
+        binding_hash: string | null;
         expires_at: Date;
       }[]
     >`DELETE FROM oauth_states WHERE state_hash = ${stateHash}
-      RETURNING provider, code_verifier, nonce, redirect_uri, link_user_id::text, expires_at`;
+      RETURNING provider, code_verifier, nonce, redirect_uri, link_user_id::text, binding_hash, expires_at`;
     const row = rows[0];
     if (!row) return null;
     return {
@@ -73,6 +79,7 @@ export class OAuthRepository {
       nonce: row.nonce,
       redirectUri: row.redirect_uri,
       linkUserId: row.link_user_id,
+      bindingHash: row.binding_hash,
       expiresAt: row.expires_at,
     };
   }
@@ -111,10 +118,21 @@ export class OAuthRepository {
     );
   }
 
-  /** False when the provider account is linked already, or the user has one of that provider. */
-  async link(userId: string, account: NewOAuthAccount): Promise<boolean> {
+  /**
+   * False when the provider account is linked already, or the user has one of that provider.
+   * Recorded as `oauth.linked` in the same transaction.
+   */
+  async link(userId: string, account: NewOAuthAccount, client: EventClient | null = null): Promise<boolean> {
     try {
-      await this.prisma.oAuthAccount.create({ data: { userId, ...account }, select: { id: true } });
+      await this.prisma.$transaction(async (tx) => {
+        await tx.oAuthAccount.create({ data: { userId, ...account }, select: { id: true } });
+        await this.events.record(tx, {
+          type: 'oauth.linked',
+          userId,
+          client,
+          details: { provider: account.provider },
+        });
+      });
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;
@@ -137,11 +155,13 @@ export class OAuthRepository {
 
   /**
    * A new user (no password) and its provider account in ONE transaction: both or neither.
-   * Null when the email or the provider account was taken meanwhile.
+   * Null when the email or the provider account was taken meanwhile. Recorded as
+   * `user.registered` (`details.method` oauth) in the same transaction.
    */
   async createUserWithAccount(
     user: { email: string; name: string | null; emailVerified: boolean },
     account: NewOAuthAccount,
+    client: EventClient | null = null,
   ): Promise<PublicUser | null> {
     let created: PublicUser;
     try {
@@ -151,6 +171,12 @@ export class OAuthRepository {
           select: publicUserSelect,
         });
         await tx.oAuthAccount.create({ data: { userId: row.id, ...account }, select: { id: true } });
+        await this.events.record(tx, {
+          type: 'user.registered',
+          userId: row.id,
+          client,
+          details: { method: 'oauth', provider: account.provider },
+        });
         return row;
       });
     } catch (error) {
@@ -165,8 +191,9 @@ export class OAuthRepository {
   /**
    * Removes the user's account of `provider` unless it is their last way to sign in (no password
    * and no other provider). The user row is locked so two concurrent unlinks cannot both pass.
+   * Recorded as `oauth.unlinked` in the same transaction.
    */
-  async unlink(userId: string, provider: string): Promise<UnlinkResult> {
+  async unlink(userId: string, provider: string, client: EventClient | null = null): Promise<UnlinkResult> {
     const result = await this.prisma.$transaction(async (tx) => {
       const users = await tx.$queryRaw<{ has_password: boolean }[]>`
         SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
@@ -178,6 +205,7 @@ export class OAuthRepository {
       if (!users[0] || !account) return 'not_found' as const;
       if (!users[0].has_password && accounts.length <= 1) return 'last_login_method' as const;
       await tx.oAuthAccount.delete({ where: { id: account.id } });
+      await this.events.record(tx, { type: 'oauth.unlinked', userId, client, details: { provider } });
       return account;
     });
     if (typeof result === 'string') return result;

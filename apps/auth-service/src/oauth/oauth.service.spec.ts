@@ -14,10 +14,13 @@ import { codeOf } from '../../../../test/support/refusal';
 import { loadConfig } from '../config/app-config';
 import { ProviderIdentity } from './providers/oauth-provider.client';
 import { ProviderTokenCipher } from './provider-token.cipher';
+import type { MfaChallengeService } from '../sign-in/mfa-challenge.service';
 import { OAuthService, VerifiedCallback } from './oauth.service';
 
 const REDIRECT = 'https://app.example/signed-in';
 const client = { userAgent: 'jest', ip: '192.0.2.1' };
+/** The starting browser's binding cookie. */
+const BINDING = 'b'.repeat(43);
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 describe('OAuthService', () => {
@@ -26,6 +29,18 @@ describe('OAuthService', () => {
   let provider: FakeProviderClient;
   let sessions: FakeSessionsService;
   let cipher: ProviderTokenCipher;
+  /** Users with TOTP: a sign-in of theirs gets the MFA challenge (first factor `fed`). */
+  const withTotp = new Set<string>();
+  const challenges: Pick<MfaChallengeService, 'required' | 'start'> = {
+    required: (userId) => Promise.resolve(withTotp.has(userId)),
+    start: (userId, firstFactor) =>
+      Promise.resolve({
+        mfaRequired: true,
+        mfaToken: `${firstFactor}:${userId}`,
+        methods: ['totp', 'recovery_code'],
+        expiresIn: 300,
+      }),
+  };
 
   function oauthService(env: Record<string, string> = {}): OAuthService {
     const config = loadConfig({ APP_URL: 'https://auth.example', OAUTH_ALLOWED_REDIRECTS: REDIRECT, ...env });
@@ -36,6 +51,7 @@ describe('OAuthService', () => {
       standIn(users),
       standIn(sessions),
       cipher,
+      standIn(challenges),
       config,
     );
   }
@@ -50,7 +66,7 @@ describe('OAuthService', () => {
 
   /** Starts a flow and answers the state the provider would send back. */
   async function startFlow(service: OAuthService, linkUserId?: string): Promise<string> {
-    await service.authorizationUrl('acme', REDIRECT, linkUserId);
+    await service.authorizationUrl('acme', REDIRECT, BINDING, linkUserId);
     const state = provider.requests.at(-1)?.state;
     if (!state) throw new Error('no authorization request');
     return state;
@@ -70,7 +86,7 @@ describe('OAuthService', () => {
   describe('authorization request', () => {
     it('keeps state, nonce and PKCE verifier server-side: the state by its hash, the verifier behind its S256 challenge', async () => {
       const service = oauthService();
-      const url = await service.authorizationUrl('acme', REDIRECT);
+      const url = await service.authorizationUrl('acme', REDIRECT, BINDING);
       const [request] = provider.requests;
       const [[stateHash, row] = []] = repository.states;
 
@@ -92,19 +108,23 @@ describe('OAuthService', () => {
     it('refuses a redirect that is not allowed, and stores nothing', async () => {
       const service = oauthService();
       for (const redirect of ['https://evil.example/', `${REDIRECT}/more`, undefined, 42]) {
-        expect(await codeOf(service.authorizationUrl('acme', redirect))).toBe('invalid_redirect_uri');
+        expect(await codeOf(service.authorizationUrl('acme', redirect, BINDING))).toBe(
+          'invalid_redirect_uri',
+        );
       }
       expect(repository.states.size).toBe(0);
     });
 
     it('answers unknown_provider for a provider that is not configured', async () => {
-      expect(await codeOf(oauthService().authorizationUrl('nope', REDIRECT))).toBe('unknown_provider');
+      expect(await codeOf(oauthService().authorizationUrl('nope', REDIRECT, BINDING))).toBe(
+        'unknown_provider',
+      );
     });
 
     it('refuses to start linking a provider the user already has linked', async () => {
       const ada = users.add(makeUser());
       await repository.link(ada.id, makeOAuthAccount({ providerAccountId: 'x' }));
-      expect(await codeOf(oauthService().authorizationUrl('acme', REDIRECT, ada.id))).toBe(
+      expect(await codeOf(oauthService().authorizationUrl('acme', REDIRECT, BINDING, ada.id))).toBe(
         'account_already_linked',
       );
       expect(provider.requests).toEqual([]);
@@ -115,23 +135,29 @@ describe('OAuthService', () => {
     it('spends the state: a second callback with it is refused', async () => {
       const service = oauthService();
       const state = await startFlow(service);
-      const verified = await service.verifyCallback('acme', { state, code: 'c1' });
+      const verified = await service.verifyCallback('acme', { state, code: 'c1' }, BINDING);
       expect(verified).toEqual(
         expect.objectContaining({ provider: 'acme', redirectUri: REDIRECT, linkUserId: null }),
       );
-      expect(await codeOf(service.verifyCallback('acme', { state, code: 'c1' }))).toBe('invalid_oauth_state');
+      expect(await codeOf(service.verifyCallback('acme', { state, code: 'c1' }, BINDING))).toBe(
+        'invalid_oauth_state',
+      );
     });
 
     it('hands the provider the stored nonce and PKCE verifier, and the query as sent', async () => {
       const service = oauthService();
       const state = await startFlow(service);
       const [[, row] = []] = repository.states;
-      await service.verifyCallback('acme', {
-        state,
-        code: 'c1',
-        iss: 'https://acme.example',
-        ignored: ['a', 'b'],
-      });
+      await service.verifyCallback(
+        'acme',
+        {
+          state,
+          code: 'c1',
+          iss: 'https://acme.example',
+          ignored: ['a', 'b'],
+        },
+        BINDING,
+      );
       const [response] = provider.responses;
       expect(response).toEqual(
         expect.objectContaining({ state, nonce: row?.nonce, codeVerifier: row?.codeVerifier }),
@@ -143,14 +169,16 @@ describe('OAuthService', () => {
 
     it("refuses a missing, unknown, expired or other provider's state", async () => {
       const service = oauthService();
-      expect(await codeOf(service.verifyCallback('acme', {}))).toBe('invalid_oauth_state');
-      expect(await codeOf(service.verifyCallback('acme', { state: 'forged' }))).toBe('invalid_oauth_state');
-      expect(await codeOf(service.verifyCallback('acme', { state: 'x'.repeat(513) }))).toBe(
+      expect(await codeOf(service.verifyCallback('acme', {}, BINDING))).toBe('invalid_oauth_state');
+      expect(await codeOf(service.verifyCallback('acme', { state: 'forged' }, BINDING))).toBe(
+        'invalid_oauth_state',
+      );
+      expect(await codeOf(service.verifyCallback('acme', { state: 'x'.repeat(513) }, BINDING))).toBe(
         'invalid_oauth_state',
       );
 
       const forGithub = await startFlow(service);
-      expect(await codeOf(service.verifyCallback('github', { state: forGithub }))).toBe(
+      expect(await codeOf(service.verifyCallback('github', { state: forGithub }, BINDING))).toBe(
         'invalid_oauth_state',
       );
 
@@ -158,14 +186,30 @@ describe('OAuthService', () => {
       const row = repository.states.get(sha256(expired));
       if (!row) throw new Error('state not stored');
       row.expiresAt = new Date(Date.now() - 1);
-      expect(await codeOf(service.verifyCallback('acme', { state: expired }))).toBe('invalid_oauth_state');
+      expect(await codeOf(service.verifyCallback('acme', { state: expired }, BINDING))).toBe(
+        'invalid_oauth_state',
+      );
+      expect(provider.responses).toEqual([]);
+    });
+
+    it('refuses a callback from another browser than the one that started the flow, with the state spent', async () => {
+      const service = oauthService();
+      for (const other of [undefined, 'c'.repeat(43)]) {
+        const state = await startFlow(service);
+        expect(await codeOf(service.verifyCallback('acme', { state, code: 'c1' }, other))).toBe(
+          'invalid_oauth_state',
+        );
+        expect(await codeOf(service.verifyCallback('acme', { state, code: 'c1' }, BINDING))).toBe(
+          'invalid_oauth_state',
+        );
+      }
       expect(provider.responses).toEqual([]);
     });
 
     it("turns the provider's error answer into oauth_error, with the state spent", async () => {
       const service = oauthService();
       const state = await startFlow(service);
-      expect(await codeOf(service.verifyCallback('acme', { state, error: 'access_denied' }))).toBe(
+      expect(await codeOf(service.verifyCallback('acme', { state, error: 'access_denied' }, BINDING))).toBe(
         'oauth_error',
       );
       expect(repository.states.size).toBe(0);
@@ -266,8 +310,19 @@ describe('OAuthService', () => {
       ).toBeUndefined();
       expect(sessions.started).toEqual([]);
       const tokens = await service.finish({ mode: 'sign_in', user: ada, redirectUri: REDIRECT }, client);
-      expect(tokens?.user).toBe(ada);
-      expect(sessions.started).toEqual([{ user: ada, client }]);
+      expect(tokens).toEqual(expect.objectContaining({ user: ada }));
+      expect(sessions.started).toEqual([{ user: ada, client, options: { method: 'oauth' } }]);
+    });
+
+    it('answers the MFA challenge (first factor fed) for a user with TOTP, and starts no session', async () => {
+      const ada = users.add(makeUser());
+      withTotp.add(ada.id);
+      const answer = await oauthService().finish(
+        { mode: 'sign_in', user: ada, redirectUri: REDIRECT },
+        client,
+      );
+      expect(answer).toEqual(expect.objectContaining({ mfaRequired: true, mfaToken: `fed:${ada.id}` }));
+      expect(sessions.started).toEqual([]);
     });
   });
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EventClient } from '../events/event-types';
 import { createHash, randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -10,6 +11,9 @@ import { oauthError, ProviderIdentity, ProviderTokens } from './providers/oauth-
 import { OAuthProvidersRegistry } from './providers/oauth-providers.registry';
 import { apiPath } from '../http/api-prefix';
 import { ProviderTokenCipher } from './provider-token.cipher';
+import type { MfaChallenge } from '../sign-in/mfa-challenge';
+import { MfaChallengeService } from '../sign-in/mfa-challenge.service';
+import { bindingHash, bindingMatches } from './oauth-binding';
 
 /** What the provider's answer proved, once state, code and ID token all checked out. */
 export interface VerifiedCallback {
@@ -18,6 +22,8 @@ export interface VerifiedCallback {
   tokens: ProviderTokens;
   redirectUri: string;
   linkUserId: string | null;
+  /** The browser that came back from the provider: its events' IP and user agent. */
+  client?: EventClient;
 }
 
 /** Who the provider account belongs to now, and where the browser goes next. */
@@ -42,6 +48,7 @@ export class OAuthService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
     private readonly cipher: ProviderTokenCipher,
+    private readonly mfa: MfaChallengeService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -49,8 +56,16 @@ export class OAuthService {
     return this.providers.list().map(({ id, name }) => ({ id, name }));
   }
 
-  /** The provider's authorization URL; `linkUserId` makes the flow link instead of sign in. */
-  async authorizationUrl(providerId: string, redirectUri: unknown, linkUserId?: string): Promise<string> {
+  /**
+   * The provider's authorization URL, for the browser holding `binding` (its binding cookie:
+   * only that browser can complete the flow); `linkUserId` makes the flow link instead of sign in.
+   */
+  async authorizationUrl(
+    providerId: string,
+    redirectUri: unknown,
+    binding: string,
+    linkUserId?: string,
+  ): Promise<string> {
     const provider = this.providers.get(providerId);
     if (typeof redirectUri !== 'string' || !this.config.oauth.allowedRedirects.includes(redirectUri)) {
       throw new ApiError('invalid_redirect_uri', 'redirect_uri is not one of the allowed redirects');
@@ -74,6 +89,7 @@ export class OAuthService {
       nonce,
       redirectUri,
       linkUserId: linkUserId ?? null,
+      bindingHash: bindingHash(binding),
       expiresAt: new Date(Date.now() + this.config.oauth.stateTtlSeconds * 1000),
     });
     return url.href;
@@ -83,7 +99,11 @@ export class OAuthService {
    * The callback's first half: spends the state (whatever happens next), then has the provider
    * client exchange the code and verify what comes back. Writes nothing else.
    */
-  async verifyCallback(providerId: string, query: Record<string, unknown>): Promise<VerifiedCallback> {
+  async verifyCallback(
+    providerId: string,
+    query: Record<string, unknown>,
+    binding: string | undefined,
+  ): Promise<VerifiedCallback> {
     const provider = this.providers.get(providerId);
     const state = typeof query.state === 'string' && query.state.length <= 512 ? query.state : undefined;
     const row = state ? await this.repository.consumeState(sha256(state)) : null;
@@ -91,6 +111,14 @@ export class OAuthService {
       throw new ApiError(
         'invalid_oauth_state',
         'The OAuth state is missing, unknown, expired or already used; start the sign-in again',
+      );
+    }
+    // RFC 9700 §4.7: a callback URL handed to another browser (login CSRF), or a link's
+    // authorizeUrl opened in someone else's, is refused; the state is spent all the same.
+    if (!bindingMatches(binding, row.bindingHash)) {
+      throw new ApiError(
+        'invalid_oauth_state',
+        'This sign-in was not started in this browser; start it again from here',
       );
     }
     if (query.error !== undefined) {
@@ -134,7 +162,7 @@ export class OAuthService {
         throw alreadyLinked('This provider account is already linked to another user');
       }
       if (ownerId === user.id) await this.repository.updateOnSignIn(account);
-      else if (!(await this.repository.link(user.id, account))) {
+      else if (!(await this.repository.link(user.id, account, callback.client))) {
         throw alreadyLinked('Your account already has an account of this provider linked');
       }
       return { mode: 'link', user, redirectUri };
@@ -157,7 +185,7 @@ export class OAuthService {
           'An account with this email already exists: sign in to it, then link this provider from your account',
         );
       }
-      if (!(await this.repository.link(existing.id, account))) {
+      if (!(await this.repository.link(existing.id, account, callback.client))) {
         throw alreadyLinked(
           'The account with this email already has another account of this provider linked',
         );
@@ -167,6 +195,7 @@ export class OAuthService {
     const created = await this.repository.createUserWithAccount(
       { email: identity.email, name: identity.name, emailVerified: identity.emailVerified },
       account,
+      callback.client,
     );
     if (created) return { mode: 'sign_in', user: created, redirectUri };
     // Lost a race: the same provider account (a double-clicked callback) or the email was taken meanwhile.
@@ -176,17 +205,22 @@ export class OAuthService {
     throw new ApiError('email_taken', 'An account with this email already exists');
   }
 
-  /** Sign-in ends with a new session; linking keeps the caller's own session. */
-  async finish(outcome: OAuthOutcome, client: ClientInfo): Promise<TokenResponse | undefined> {
-    return outcome.mode === 'sign_in' ? this.sessions.start(outcome.user, client, 'oauth') : undefined;
+  /**
+   * Sign-in ends with a new session, or with the MFA challenge for an account with TOTP (the
+   * provider is the first factor, `fed`); linking keeps the caller's own session.
+   */
+  async finish(outcome: OAuthOutcome, client: ClientInfo): Promise<TokenResponse | MfaChallenge | undefined> {
+    if (outcome.mode !== 'sign_in') return undefined;
+    if (await this.mfa.required(outcome.user.id)) return this.mfa.start(outcome.user.id, 'fed');
+    return this.sessions.start(outcome.user, client, { method: 'oauth' });
   }
 
   accounts(userId: string): Promise<OAuthAccountView[]> {
     return this.repository.listForUser(userId);
   }
 
-  async unlink(userId: string, provider: string): Promise<void> {
-    const result = await this.repository.unlink(userId, provider);
+  async unlink(userId: string, provider: string, client: EventClient | null = null): Promise<void> {
+    const result = await this.repository.unlink(userId, provider, client);
     if (result === 'not_found') {
       throw new ApiError('oauth_account_not_found', `No ${provider.slice(0, 64)} account is linked to you`);
     }
@@ -200,6 +234,10 @@ export class OAuthService {
 
   get refreshTtlSeconds(): number {
     return this.config.jwt.refreshTtl;
+  }
+
+  get stateTtlSeconds(): number {
+    return this.config.oauth.stateTtlSeconds;
   }
 
   get cookieSecure(): boolean {

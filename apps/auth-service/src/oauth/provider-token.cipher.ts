@@ -1,57 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { KeyedCipher } from '../secrets/keyed-cipher';
 import { ServiceSecretsRepository } from '../secrets/service-secrets.repository';
-
-const VERSION = 'v1';
-
-/** AES-256-GCM with a random 96-bit IV: `v1.{iv}.{ciphertext}.{tag}`, base64url parts. */
-export function sealWith(key: Buffer, plain: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return [VERSION, iv, data, cipher.getAuthTag()]
-    .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
-    .join('.');
-}
-
-/** The plain text, or null when the value is not ours or was tampered with. */
-export function openWith(key: Buffer, sealed: string): string | null {
-  const [version, iv, data, tag] = sealed.split('.');
-  if (version !== VERSION || !iv || !data || !tag) return null;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString(
-      'utf8',
-    );
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Encrypts the providers' tokens before they are stored (`oauth_accounts.*_token_enc`). The key
  * is the service secret `oauth-token-key`, generated once and shared by every instance.
  */
 @Injectable()
-export class ProviderTokenCipher {
-  private key?: Promise<Buffer>;
-
-  constructor(private readonly secrets: ServiceSecretsRepository) {}
-
-  async seal(plain: string | undefined): Promise<string | null> {
-    return plain ? sealWith(await this.getKey(), plain) : null;
-  }
-
-  async open(sealed: string | null): Promise<string | null> {
-    return sealed ? openWith(await this.getKey(), sealed) : null;
-  }
-
-  private getKey(): Promise<Buffer> {
-    this.key ??= this.secrets.getOrCreate('oauth-token-key').catch((error: unknown) => {
-      this.key = undefined;
-      throw error;
-    });
-    return this.key;
+export class ProviderTokenCipher extends KeyedCipher {
+  constructor(secrets: ServiceSecretsRepository) {
+    super(secrets, 'oauth-token-key');
   }
 }

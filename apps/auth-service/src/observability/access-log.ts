@@ -1,4 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { MetricsService } from '@app/metrics';
 import { randomUUID } from 'node:crypto';
 import pino, { DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config';
@@ -53,5 +54,20 @@ export function accessLogger(
         'request completed',
       );
     }
+  };
+}
+
+/**
+ * The one onResponse hook for what every answer records (its duration metric and its access line):
+ * a hook per concern would cost each request a step. Also the bench floor's (bench/ceiling-server.ts).
+ */
+export function answerRecorder(
+  metrics: MetricsService,
+  logResponse: (request: FastifyRequest, reply: FastifyReply) => void,
+): onResponseHookHandler {
+  return (request, reply, done) => {
+    metrics.observeHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    logResponse(request, reply);
+    done();
   };
 }

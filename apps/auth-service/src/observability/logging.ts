@@ -37,10 +37,27 @@ export function scrubText(text: string): string {
   return SECRET_TEXT.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
 }
 
+/**
+ * pino's ISO time, formatted once per millisecond: at thousands of access lines a second,
+ * formatting a Date for each line was a visible share of a request's CPU (bench/RESULTS.md).
+ */
+function isoTimeByMillisecond(): () => string {
+  let formattedAt = -1;
+  let formatted = '';
+  return () => {
+    const now = Date.now();
+    if (now !== formattedAt) {
+      formattedAt = now;
+      formatted = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return formatted;
+  };
+}
+
 /** What every line of the service carries, access lines included. */
 export const LINE_OPTIONS = {
   base: { service: 'auth-service' },
-  timestamp: pino.stdTimeFunctions.isoTime,
+  timestamp: isoTimeByMillisecond(),
   formatters: { level: (label: string) => ({ level: label }) },
 };
 

@@ -63,4 +63,24 @@ describe('CircuitGuardedLimiter', () => {
     expect(await limiter.get('k')).toBeNull();
     expect((await limiter.set('k', 1, 30)).consumedPoints).toBe(1);
   });
+
+  it("hands this process's counts over when Redis starts failing, not a fresh allowance", async () => {
+    const breaker = breakerAt({ now: 0 });
+    let redisUp = true;
+    const shared = new RateLimiterMemory({ ...LIMIT, keyPrefix: 'shared' });
+    const flaky = {
+      consume: (key: string, points?: number) =>
+        redisUp ? shared.consume(key, points) : Promise.reject(new Error('Command timed out')),
+    } as unknown as RateLimiterRedis;
+    const limiter = new CircuitGuardedLimiter(
+      flaky,
+      new RateLimiterMemory({ ...LIMIT, keyPrefix: 'insurance' }),
+      breaker,
+    );
+    await limiter.consume('k');
+    await limiter.consume('k');
+    await expect(limiter.consume('k')).rejects.toBeInstanceOf(RateLimiterRes);
+    redisUp = false;
+    await expect(limiter.consume('k')).rejects.toMatchObject({ consumedPoints: 4 });
+  });
 });

@@ -1,4 +1,5 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { ApiErrors } from '../common/api-docs';
 import { LoginOutcomeInterceptor } from './login-outcome.interceptor';
 import { RATE_LIMITS, RouteLimit } from './rate-limit.metadata';
 
@@ -9,9 +10,12 @@ export type { RouteLimit } from './rate-limit.metadata';
  * runs (authentication and validation included), e.g. `@RateLimit('register_ip')`. With
  * `login_lockout` it also attaches the interceptor that records the login's outcome (on that
  * route only: an interceptor on every route would cost each request an RxJS chain).
- * Definitions and defaults: rate-limit.definitions.ts.
+ * It also documents the 429 (with Retry-After) of the route. Definitions and defaults: rate-limit.definitions.ts.
  */
 export const RateLimit = (...limits: RouteLimit[]) =>
-  limits.includes('login_lockout')
-    ? applyDecorators(SetMetadata(RATE_LIMITS, limits), UseInterceptors(LoginOutcomeInterceptor))
-    : SetMetadata(RATE_LIMITS, limits);
+  applyDecorators(
+    SetMetadata(RATE_LIMITS, limits),
+    // The refusal every limited route can answer: 429 with Retry-After, in the OpenAPI document.
+    ApiErrors('too_many_requests'),
+    ...(limits.includes('login_lockout') ? [UseInterceptors(LoginOutcomeInterceptor)] : []),
+  );

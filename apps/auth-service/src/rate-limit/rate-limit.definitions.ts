@@ -24,7 +24,10 @@ export type RequestLimit =
   | 'resend_ip'
   | 'introspect_ip'
   | 'oauth_authorize_ip'
-  | 'password_change_user';
+  | 'passkey_ip'
+  | 'password_change_user'
+  | 'mfa_verify_ip'
+  | 'mfa_code_user';
 /** Every limit, as counted in `auth_rate_limit_rejections_total{limit}`. */
 export type LimitName = RequestLimit | 'login_lockout' | 'login_account';
 
@@ -40,7 +43,10 @@ export const REQUEST_LIMIT_KEY: Record<RequestLimit, 'ip' | 'email' | 'user'> = 
   resend_ip: 'ip',
   introspect_ip: 'ip',
   oauth_authorize_ip: 'ip',
+  passkey_ip: 'ip',
   password_change_user: 'user',
+  mfa_verify_ip: 'ip',
+  mfa_code_user: 'user',
 };
 
 export function requestLimitRates(settings: RateLimitSettings): Record<RequestLimit, Rate> {
@@ -52,7 +58,10 @@ export function requestLimitRates(settings: RateLimitSettings): Record<RequestLi
     resend_ip: settings.resendIp,
     introspect_ip: settings.introspectIp,
     oauth_authorize_ip: settings.oauthAuthorizeIp,
+    passkey_ip: settings.passkeyIp,
     password_change_user: settings.passwordChangeFailures,
+    mfa_verify_ip: settings.mfaVerifyIp,
+    mfa_code_user: settings.mfaCodeFailures,
   };
 }
 

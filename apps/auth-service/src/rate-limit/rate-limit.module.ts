@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { APP_GUARD } from '@nestjs/core';
 import { LoginOutcomeInterceptor } from './login-outcome.interceptor';
 import { RateLimitGuard } from './rate-limit.guard';
@@ -9,6 +10,7 @@ import { RateLimitService } from './rate-limit.service';
 // Imported by the modules whose routes name a limit: @RateLimit('login_lockout') puts the
 // interceptor on a route, and Nest builds it in that route's module.
 @Module({
+  imports: [EventsModule],
   providers: [
     RateLimitService,
     RateLimitMetrics,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { Logger } from '@nestjs/common';
 import { MetricsService } from '@app/metrics';
@@ -25,7 +26,7 @@ function service(env: Record<string, string> = {}) {
     config,
     redis,
     new RateLimitMetrics(metrics),
-    new RedisKeys(config.cache.keyPrefix),
+    new RedisKeys(config.cache.keyPrefix, randomBytes(32)),
   );
   return { limits, metrics };
 }
@@ -110,7 +111,7 @@ describe('RateLimitService (in-process, as without Redis)', () => {
   });
 
   it('keys accounts by a hash, never by the raw email', () => {
-    expect(new RedisKeys('auth').rateLimitAccount('a@b.test')).toMatch(/^[0-9a-f]{64}$/);
+    expect(new RedisKeys('auth', randomBytes(32)).rateLimitAccount('a@b.test')).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 
@@ -145,7 +146,10 @@ describe('rate-limit configuration', () => {
       resendIp: { points: 5, durationSeconds: 900 },
       introspectIp: { points: 20, durationSeconds: 60 },
       oauthAuthorizeIp: { points: 30, durationSeconds: 300 },
+      passkeyIp: { points: 30, durationSeconds: 60 },
       passwordChangeFailures: { points: 5, durationSeconds: 900 },
+      mfaVerifyIp: { points: 10, durationSeconds: 60 },
+      mfaCodeFailures: { points: 5, durationSeconds: 900 },
     });
   });
 

@@ -110,6 +110,32 @@ export class RateLimitService {
   }
 
   /**
+   * Runs a re-authentication of a signed-in user (the current password before a change or a
+   * deletion): its wrong answers (`invalid_credentials`) are counted per `key` under `limit`, and
+   * over it the caller is refused even with the right answer, so a stolen access token does not
+   * allow guessing the password online.
+   */
+  async countingWrongAnswers<T>(limit: RequestLimit, key: string, work: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return work();
+    const refusal = await this.overLimit(limit, key);
+    if (refusal) throw refusal;
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_credentials') {
+        throw (await this.hit(limit, key)) ?? error;
+      }
+      throw error;
+    }
+  }
+
+  /** Drops `key`'s counter of `limit` (its subject is gone: a deleted account). */
+  async forget(limit: RequestLimit, key: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.requests[limit].delete(key).catch((error: unknown) => this.failOpen(error));
+  }
+
+  /**
    * The refusal for a key already over `limit`, without counting this request. For a limit that
    * counts failures only (introspection's client authentication): checked before each attempt, so
    * that a key over the limit is refused whatever it sends, the right credentials included. The
@@ -174,8 +200,11 @@ export class RateLimitService {
     }
   }
 
-  /** A wrong password (or unknown email): lengthen the streak, lock the pair out progressively. */
-  async loginFailed(email: string, ip: string): Promise<void> {
+  /**
+   * A wrong password (or unknown email): lengthen the streak, lock the pair out progressively.
+   * Answers the lockout this failure started, if it started one.
+   */
+  async loginFailed(email: string, ip: string): Promise<{ level: number; seconds: number } | undefined> {
     const account = this.keys.rateLimitAccount(email);
     const pair = this.keys.rateLimitAccountAtIp(email, ip);
     try {
@@ -188,10 +217,13 @@ export class RateLimitService {
       });
       if (streak.consumedPoints >= this.settings.loginFailures) {
         const level = (await this.lockoutLevels.consume(pair)).consumedPoints;
-        await this.failures.block(pair, lockoutSeconds(this.settings, level));
+        const seconds = lockoutSeconds(this.settings, level);
+        await this.failures.block(pair, seconds);
+        return { level, seconds };
       }
+      return undefined;
     } catch (error) {
-      this.failOpen(error);
+      return this.failOpen(error);
     }
   }
 

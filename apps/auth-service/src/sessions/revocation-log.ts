@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@app/database';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { CLOCK_SKEW_SECONDS } from '../tokens/access-token.service';
+import { CLOCK_SKEW_SECONDS } from '../tokens/signing-keys.service';
 import type { SessionState } from './sessions.repository';
 
 /**
@@ -76,7 +76,7 @@ export class RevocationLog {
       `${SELECT}
        WHERE (tx_id, seq) > ($1::xid8, $2::bigint)
          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY tx_id, seq
+       ORDER BY tx_id, seq_order
        LIMIT $3`,
       [tx, seq, limit],
     );
@@ -85,11 +85,14 @@ export class RevocationLog {
 
   async snapshotAlive(now: Date): Promise<{ entries: RevocationEntry[]; cursor: string }> {
     // One statement, one snapshot: the rows it returns and the cursor it hands out agree. Every
-    // transaction below xmin had finished, so all of their rows were visible to this read.
+    // transaction below xmin had finished, so all of their rows were visible to this read; rows of
+    // transactions at or above xmin that committed already are left to readSince(cursor), so that
+    // none is handed out twice and the cursors of what is handed out only grow.
     const { rows } = await this.prisma.pool.query<Partial<Row> & { xmin: string }>(
       `SELECT snap.xmin, r.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin) AS snap
-       LEFT JOIN (${SELECT} WHERE expires_at > $1) AS r ON true
-       ORDER BY r.tx_id, r.seq`,
+       LEFT JOIN (${SELECT} WHERE expires_at > $1
+         AND tx_id < pg_snapshot_xmin(pg_current_snapshot())) AS r ON true
+       ORDER BY r.tx_id, r.seq_order`,
       [now],
     );
     const entries = rows.filter(
@@ -140,6 +143,13 @@ const CURSOR = /^(\d{1,20})-(\d{1,19})$/;
 /** Whether `text` is a cursor this log hands out (for cursors that come from clients). */
 export function isCursor(text: string): boolean {
   return CURSOR.test(text);
+}
+
+/** Whether cursor `a` comes after cursor `b` in log order (both handed out by this log). */
+export function isAfter(a: string, b: string): boolean {
+  const [ta, sa] = parseCursor(a).map(BigInt) as [bigint, bigint];
+  const [tb, sb] = parseCursor(b).map(BigInt) as [bigint, bigint];
+  return ta > tb || (ta === tb && sa > sb);
 }
 
 function parseCursor(cursor: string): [string, string] {
@@ -198,8 +208,10 @@ function chunk<T>(items: T[], size: number): T[][] {
   return chunks;
 }
 
-const SELECT = `SELECT tx_id, tx_id::text AS tx, seq::text AS seq, session_id, user_id, reason, revoked_at,
-  expires_at, session_expires_at FROM session_revocations`;
+// `seq_order` is what the reads sort by: ORDER BY `seq` would name the text column of the output
+// ('10' < '9'), and a batch read in that order would hand out a cursor that skips rows.
+const SELECT = `SELECT tx_id, seq AS seq_order, tx_id::text AS tx, seq::text AS seq, session_id, user_id, reason,
+  revoked_at, expires_at, session_expires_at FROM session_revocations`;
 
 interface Row {
   tx: string;

@@ -32,6 +32,15 @@ export interface NewSession {
   expiresAt: Date;
   userAgent: string | null;
   ip: string | null;
+  /** RFC 8176 values, and when the user last proved a factor: signed into every access token of the session. */
+  amr: string[];
+  authTime: Date;
+}
+
+/** A session whose refresh token was just rotated, with what its new access token carries over. */
+export interface RotatedSession extends SessionState {
+  amr: string[];
+  authTime: Date;
 }
 
 export const sessionStateSelect = { id: true, userId: true, expiresAt: true, revokedAt: true } as const;
@@ -71,9 +80,9 @@ export class SessionsRepository {
     session: NewSession,
   ): Promise<SessionState> {
     const rows = await db.$queryRaw<SessionState[]>`
-      INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, user_agent, ip)
+      INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, user_agent, ip, amr, auth_time)
       SELECT ${randomUUID()}::uuid, u.id, ${session.refreshTokenHash}, ${session.expiresAt},
-             ${session.userAgent}, ${session.ip}
+             ${session.userAgent}, ${session.ip}, ${session.amr}::text[], ${session.authTime}
         FROM users u WHERE u.id = ${session.userId}::uuid AND u.disabled_at IS NULL FOR SHARE
       RETURNING id::text AS id, user_id::text AS "userId", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
     const state = rows[0];
@@ -138,7 +147,7 @@ export class SessionsRepository {
    * Swaps the current refresh-token hash for a new one, atomically: of two concurrent refreshes
    * with the same token exactly one wins. The old hash is kept to detect its reuse.
    */
-  rotateRefreshToken(oldHash: string, newHash: string): Promise<SessionState | null> {
+  rotateRefreshToken(oldHash: string, newHash: string): Promise<RotatedSession | null> {
     return this.prisma.$transaction(async (tx) => {
       const now = new Date();
       const { count } = await tx.session.updateMany({
@@ -148,7 +157,7 @@ export class SessionsRepository {
       if (count !== 1) return null;
       const session = await tx.session.findUniqueOrThrow({
         where: { refreshTokenHash: newHash },
-        select: sessionStateSelect,
+        select: { ...sessionStateSelect, amr: true, authTime: true },
       });
       await tx.rotatedRefreshToken.create({ data: { tokenHash: oldHash, sessionId: session.id } });
       return session;
@@ -197,16 +206,6 @@ export class SessionsRepository {
       ),
     );
     return rows.length;
-  }
-
-  /** Ids of the user's sessions that may still be cached (not expired), for eviction. */
-  async idsForUser(userId: string): Promise<string[]> {
-    const rows = await this.prisma.session.findMany({
-      where: { userId, expiresAt: { gt: new Date() } },
-      select: { id: true },
-      take: 10_000,
-    });
-    return rows.map((r) => r.id);
   }
 
   /**

@@ -7,7 +7,7 @@ import { makeUser } from '../../../../test/factories/user';
 import { codeOf } from '../../../../test/support/refusal';
 import { loadConfig } from '../config/app-config';
 import { hashSecretToken } from '../crypto/secret-tokens';
-import { SessionsService } from './sessions.service';
+import { SessionsService, StartOptions } from './sessions.service';
 
 const client = { userAgent: 'jest', ip: '192.0.2.1' };
 
@@ -46,9 +46,40 @@ describe('SessionsService', () => {
       expect(row?.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 3600_000);
       expect(row).toEqual(expect.objectContaining({ userId: ada.id, userAgent: 'jest', ip: '192.0.2.1' }));
       // The access token stands for this user, this session and the user's roles.
-      expect(accessTokens.issued).toEqual([{ userId: ada.id, sessionId: row?.id, roles: ['user', 'admin'] }]);
+      expect(accessTokens.issued).toEqual([
+        {
+          userId: ada.id,
+          sessionId: row?.id,
+          roles: ['user', 'admin'],
+          amr: ['pwd'],
+          authTime: Math.floor((row?.authTime.getTime() ?? 0) / 1000),
+        },
+      ]);
       expect(tokens).toEqual(expect.objectContaining({ tokenType: 'Bearer', expiresIn: 900, user: ada }));
     });
+
+    const cases: [StartOptions, string[], string][] = [
+      [{}, ['pwd'], 'password'],
+      [{ method: 'registration' }, ['pwd'], 'registration'],
+      [{ method: 'oauth' }, ['fed'], 'oauth'],
+      [{ method: 'passkey' }, ['hwk', 'mfa'], 'passkey'],
+      [{ method: 'mfa', amr: ['fed', 'otp', 'mfa', 'otp'] }, ['fed', 'otp', 'mfa'], 'mfa'],
+    ];
+    it.each(cases)(
+      '%j: stores amr %j on the row, signs it, records it with method %s',
+      async (options, amr, method) => {
+        const ada = users.add(makeUser());
+        const before = Math.floor(Date.now() / 1000);
+        await sessions.start(ada, client, options);
+
+        const [row] = rows.rows.values();
+        expect(row?.amr).toEqual(amr);
+        expect(accessTokens.issued[0]?.amr).toEqual(amr);
+        expect(accessTokens.issued[0]?.authTime).toBeGreaterThanOrEqual(before);
+        expect(accessTokens.issued[0]?.authTime).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+        expect(rows.startEvents[0]?.details).toEqual({ method, amr });
+      },
+    );
   });
 
   describe('refresh', () => {
@@ -62,8 +93,22 @@ describe('SessionsService', () => {
       expect(rows.rows.size).toBe(1);
       const sessionIds = new Set(accessTokens.issued.map((t) => t.sessionId));
       expect(sessionIds.size).toBe(1);
+      // How and when the session was authenticated carries over to every refreshed token.
+      expect(new Set(accessTokens.issued.map((t) => JSON.stringify([t.amr, t.authTime]))).size).toBe(1);
       expect([...rows.rows.values()][0]?.refreshTokenHash).toBe(hashSecretToken(third.refreshToken));
       expect(revoker.revocations).toEqual([]);
+    });
+
+    it("keeps the session's amr and auth_time across refreshes, however old", async () => {
+      const ada = users.add(makeUser());
+      const first = await sessions.start(ada, client, { method: 'mfa', amr: ['pwd', 'otp', 'mfa'] });
+      const [row] = rows.rows.values();
+      if (!row) throw new Error('a session expected');
+      row.authTime = new Date('2026-01-02T03:04:05Z');
+      await sessions.refresh(first.refreshToken);
+      expect(accessTokens.issued[1]).toEqual(
+        expect.objectContaining({ sessionId: row.id, amr: ['pwd', 'otp', 'mfa'], authTime: 1767323045 }),
+      );
     });
 
     it('detects reuse: a superseded token revokes its session, and the newest token dies with it', async () => {

@@ -9,14 +9,21 @@ import { UsersRepository } from '../users/users.repository';
 import { accountDisabled } from '../users/sign-in-policy';
 import { RevocationReason, SessionRevoker } from './session-revoker';
 import { SessionsRepository } from './sessions.repository';
+import { AuthenticationMethod, DEFAULT_AMR, normaliseAmr, SignInMethod } from './authentication-methods';
 
 export interface ClientInfo {
   userAgent: string | null;
   ip: string | null;
 }
 
-/** How a session was started: the `method` of its login.succeeded event. */
-export type SignInMethod = 'password' | 'registration' | 'oauth' | 'mfa' | 'passkey';
+/**
+ * How a session is started. `amr` overrides the method's default (DEFAULT_AMR) and is required for
+ * 'mfa'; `details` are added to the login.succeeded event (never a secret).
+ */
+export type StartOptions = { details?: Record<string, string> } & (
+  | { method?: Exclude<SignInMethod, 'mfa'>; amr?: AuthenticationMethod[] }
+  | { method: 'mfa'; amr: AuthenticationMethod[] }
+);
 
 export interface TokenResponse {
   accessToken: string;
@@ -47,24 +54,31 @@ export class SessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** A new session, recorded as `login.succeeded` with how the user signed in (`method`). */
-  async start(
-    user: PublicUser,
-    client: ClientInfo,
-    method: SignInMethod = 'password',
-  ): Promise<TokenResponse> {
+  /**
+   * A new session, recorded as `login.succeeded` with how the user signed in (`method`, default
+   * 'password') and its `amr`; `auth_time` is now. Every sign-in ends here (password, registration,
+   * OAuth, the MFA challenge, passkeys): the session row keeps `amr` and `auth_time` for its refreshes.
+   */
+  async start(user: PublicUser, client: ClientInfo, options: StartOptions = {}): Promise<TokenResponse> {
+    const method: SignInMethod = options.method ?? 'password';
+    const amr = normaliseAmr(
+      options.method === 'mfa' ? options.amr : (options.amr ?? DEFAULT_AMR[options.method ?? 'password']),
+    );
+    const authTime = new Date();
     const refresh = newSecretToken();
     const session = await this.sessions.create(
       {
         userId: user.id,
         refreshTokenHash: refresh.hash,
-        expiresAt: new Date(Date.now() + this.config.jwt.refreshTtl * 1000),
+        expiresAt: new Date(authTime.getTime() + this.config.jwt.refreshTtl * 1000),
         userAgent: client.userAgent,
         ip: client.ip,
+        amr,
+        authTime,
       },
-      { type: 'login.succeeded', userId: user.id, client, details: { method } },
+      { type: 'login.succeeded', userId: user.id, client, details: { ...options.details, method, amr } },
     );
-    return this.tokenResponse(user, session.id, refresh.token);
+    return this.tokenResponse(user, { sessionId: session.id, amr, authTime }, refresh.token);
   }
 
   /** Rotation with reuse detection: a superseded token revokes its whole session. */
@@ -95,7 +109,12 @@ export class SessionsService {
     }
     const user = await this.users.getById(session.userId);
     if (!user) throw new ApiError('invalid_refresh_token', 'The refresh token is invalid or expired');
-    return this.tokenResponse(user, session.id, next.token);
+    // The same session: how and when it was authenticated carries over to the new tokens.
+    return this.tokenResponse(
+      user,
+      { sessionId: session.id, amr: session.amr, authTime: session.authTime },
+      next.token,
+    );
   }
 
   async listActive(userId: string, currentSessionId: string): Promise<SessionListItem[]> {
@@ -132,10 +151,16 @@ export class SessionsService {
 
   private async tokenResponse(
     user: PublicUser,
-    sessionId: string,
+    session: { sessionId: string; amr: string[]; authTime: Date },
     refreshToken: string,
   ): Promise<TokenResponse> {
-    const access = await this.accessTokens.issue({ userId: user.id, sessionId, roles: user.roles });
+    const access = await this.accessTokens.issue({
+      userId: user.id,
+      sessionId: session.sessionId,
+      roles: user.roles,
+      amr: session.amr,
+      authTime: Math.floor(session.authTime.getTime() / 1000),
+    });
     return {
       accessToken: access.token,
       tokenType: 'Bearer',

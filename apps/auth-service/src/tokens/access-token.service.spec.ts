@@ -14,6 +14,8 @@ describe('AccessTokenService', () => {
     userId: '6f1c0a4e-6d3b-4f2a-9a55-0d5f0c7b7e11',
     sessionId: '1d9b0c1e-51d8-4b0e-8f8e-2f5e5a0c3b22',
     roles: ['user'],
+    amr: ['pwd', 'otp', 'mfa'],
+    authTime: 1767323045,
   };
 
   beforeAll(async () => {
@@ -66,9 +68,25 @@ describe('AccessTokenService', () => {
       iat: expect.any(Number),
       exp: expect.any(Number),
       jti: expect.any(String),
+      amr: ['pwd', 'otp', 'mfa'],
+      auth_time: 1767323045,
     });
     expect(claims!.exp - claims!.iat).toBe(900);
   });
+
+  it('still accepts a token issued before amr and auth_time existed (until it expires)', async () => {
+    const claims = await service.verify(await sign({}));
+    expect(claims).toEqual(expect.objectContaining({ sid: subject.sessionId }));
+    expect(claims).not.toHaveProperty('amr');
+    expect(claims).not.toHaveProperty('auth_time');
+  });
+
+  it.each([{ amr: 'pwd' }, { amr: [1] }, { auth_time: '1767323045' }, { auth_time: 1.5 }])(
+    'rejects a malformed %j',
+    async (claims) => {
+      await expect(service.verify(await sign(claims))).resolves.toBeUndefined();
+    },
+  );
 
   it('rejects alg none', async () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', kid: 'k1', typ: 'at+jwt' }));

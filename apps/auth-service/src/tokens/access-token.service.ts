@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { SigningKeysService } from './signing-keys.service';
+import { CLOCK_SKEW_SECONDS, SigningKeysService } from './signing-keys.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 export interface AccessTokenClaims {
@@ -14,6 +14,21 @@ export interface AccessTokenClaims {
   jti: string;
   iss: string;
   aud: string;
+  /**
+   * How the session was authenticated (RFC 8176) and when (seconds). Absent only in tokens issued
+   * before these claims existed: such a token stays valid until it expires (15 min at most).
+   */
+  amr?: string[];
+  auth_time?: number;
+}
+
+export interface AccessTokenSubject {
+  userId: string;
+  sessionId: string;
+  roles: string[];
+  amr: string[];
+  /** Seconds since the epoch. */
+  authTime: number;
 }
 
 export interface IssuedAccessToken {
@@ -21,7 +36,6 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
-export const CLOCK_SKEW_SECONDS = 5;
 const VERIFIED_TOKENS_MAX = 10_000;
 
 /** Signs and verifies access tokens (JWT, `typ` at+jwt). Verification alone knows nothing of revocation. */
@@ -36,10 +50,15 @@ export class AccessTokenService {
     keys.onKeysWithdrawn(() => this.verified.clear());
   }
 
-  async issue(subject: { userId: string; sessionId: string; roles: string[] }): Promise<IssuedAccessToken> {
+  async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
     const { kid, alg, privateKey } = this.keys.signingKey();
     const ttl = this.config.jwt.accessTtl;
-    const token = await new SignJWT({ sid: subject.sessionId, roles: subject.roles })
+    const token = await new SignJWT({
+      sid: subject.sessionId,
+      roles: subject.roles,
+      amr: subject.amr,
+      auth_time: subject.authTime,
+    })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
       .setIssuer(this.config.jwt.issuer)
       .setAudience(this.config.jwt.audience)
@@ -92,15 +111,19 @@ export class AccessTokenService {
 }
 
 function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
-  const { sub, sid, roles, iat, exp, jti, iss, aud } = payload as JWTPayload & {
+  const { sub, sid, roles, iat, exp, jti, iss, aud, amr, auth_time } = payload as JWTPayload & {
     sid?: unknown;
     roles?: unknown;
+    amr?: unknown;
+    auth_time?: unknown;
   };
   // jwtVerify checked that the audience is ours; with several, the first is the one reported.
   const audience = Array.isArray(aud) ? aud[0] : aud;
   if (typeof sid !== 'string' || !Array.isArray(roles) || !roles.every((r) => typeof r === 'string'))
     return undefined;
   if (typeof audience !== 'string') return undefined;
+  if (amr !== undefined && !(Array.isArray(amr) && amr.every((m) => typeof m === 'string'))) return undefined;
+  if (auth_time !== undefined && !Number.isSafeInteger(auth_time)) return undefined;
   return {
     sub: sub as string,
     sid,
@@ -110,5 +133,7 @@ function toClaims(payload: JWTPayload): AccessTokenClaims | undefined {
     jti: jti as string,
     iss: iss as string,
     aud: audience,
+    ...(amr !== undefined ? { amr } : {}),
+    ...(auth_time !== undefined ? { auth_time: auth_time as number } : {}),
   };
 }

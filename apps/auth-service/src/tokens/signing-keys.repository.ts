@@ -11,53 +11,96 @@ export interface NewSigningKey {
   privatePem: string | null;
 }
 
+type Tx = Prisma.TransactionClient;
+
 @Injectable()
 export class SigningKeysRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Keys still published: the active one(s) and those retired after `retiredSince`. */
+  /** Keys published and verifying: the active one(s) and those retired after `retiredSince`, none withdrawn. */
   listPublished(retiredSince: Date): Promise<SigningKey[]> {
     return this.prisma.signingKey.findMany({
-      where: { OR: [{ retiredAt: null }, { retiredAt: { gt: retiredSince } }] },
+      where: {
+        withdrawnAt: null,
+        OR: [{ retiredAt: null }, { retiredAt: { gt: retiredSince } }],
+      },
       orderBy: { createdAt: 'desc' },
     });
   }
 
-  /** The most recently retired key: the "previous" key that stays in the JWKS after a rotation. */
-  findPrevious(): Promise<SigningKey | null> {
-    return this.prisma.signingKey.findFirst({
-      where: { retiredAt: { not: null } },
-      orderBy: { retiredAt: 'desc' },
-    });
-  }
-
   async exists(kid: string): Promise<boolean> {
-    return (await this.prisma.signingKey.count({ where: { kid } })) > 0;
+    return (await this.prisma.signingKey.count({ where: { kid, withdrawnAt: null } })) > 0;
   }
 
   /**
    * Under a cross-instance lock: keep the active key if `decide` returns null, else make the key
-   * it returns the only active one and retire the rest.
+   * it returns the only active one and retire the rest (their private halves dropped).
    */
   activate(decide: (active: SigningKey | null) => Promise<NewSigningKey | null>): Promise<SigningKey> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${KEY_LOCK_ID})`;
-      const active = await tx.signingKey.findFirst({
-        where: { retiredAt: null },
-        orderBy: { createdAt: 'desc' },
-      });
+    return this.locked(async (tx) => {
+      const active = await findActive(tx);
       const next = await decide(active);
-      if (!next) return active as SigningKey;
-      const now = new Date();
-      await tx.signingKey.updateMany({
-        where: { retiredAt: null, kid: { not: next.kid } },
-        data: { retiredAt: now },
-      });
-      return tx.signingKey.upsert({
-        where: { kid: next.kid },
-        create: { ...next, publicJwk: next.publicJwk as Prisma.InputJsonValue },
-        update: { retiredAt: null, privatePem: next.privatePem },
-      });
+      return next ? install(tx, next) : (active as SigningKey);
     });
   }
+
+  /**
+   * Under the lock: the stored private halves, each replaced by what `rewrite` returns for it (the
+   * boot's migration: seal plaintext ones when a KEY_ENCRYPTION_KEY is set).
+   */
+  rewritePrivateKeys(rewrite: (row: SigningKey) => string | null): Promise<void> {
+    return this.locked(async (tx) => {
+      for (const row of await tx.signingKey.findMany({ where: { privatePem: { not: null } } })) {
+        const privatePem = rewrite(row);
+        if (privatePem !== row.privatePem)
+          await tx.signingKey.update({ where: { kid: row.kid }, data: { privatePem } });
+      }
+    });
+  }
+
+  /**
+   * Withdraws `kid` (leaked): out of the JWKS and the verification set, private half dropped. The
+   * active key is first replaced by `replacement()`. False when no such key is published.
+   */
+  withdraw(kid: string, replacement: () => Promise<NewSigningKey>): Promise<boolean> {
+    return this.locked(async (tx) => {
+      const row = await tx.signingKey.findUnique({ where: { kid } });
+      if (!row || row.withdrawnAt) return false;
+      if (row.retiredAt === null) await install(tx, await replacement());
+      const now = new Date();
+      await tx.signingKey.update({
+        where: { kid },
+        data: { withdrawnAt: now, retiredAt: row.retiredAt ?? now, privatePem: null },
+      });
+      return true;
+    });
+  }
+
+  private locked<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${KEY_LOCK_ID})`;
+      return work(tx);
+    });
+  }
+}
+
+function findActive(tx: Tx): Promise<SigningKey | null> {
+  return tx.signingKey.findFirst({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
+}
+
+/** `next` becomes the only active key; the others retire, and their private halves go. */
+async function install(tx: Tx, next: NewSigningKey): Promise<SigningKey> {
+  const existing = await tx.signingKey.findUnique({ where: { kid: next.kid } });
+  if (existing?.withdrawnAt) {
+    throw new Error(`Signing key ${next.kid} was withdrawn (keys:withdraw): configure another key`);
+  }
+  await tx.signingKey.updateMany({
+    where: { retiredAt: null, kid: { not: next.kid } },
+    data: { retiredAt: new Date(), privatePem: null },
+  });
+  return tx.signingKey.upsert({
+    where: { kid: next.kid },
+    create: { ...next, publicJwk: next.publicJwk as Prisma.InputJsonValue },
+    update: { retiredAt: null, privatePem: next.privatePem },
+  });
 }

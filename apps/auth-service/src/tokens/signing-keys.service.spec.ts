@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { standIn } from '../../../../test/fakes/stand-in';
 import { FakeSigningKeysRepository } from '../../../../test/fakes/signing-keys.repository.fake';
 import { loadConfig } from '../config/app-config';
 import { SigningKeysService } from './signing-keys.service';
 
-/** Retired keys stay published this long after retirement: JWT_ACCESS_TTL (900 s) + 5 min. */
-const GRACE_MS = (900 + 300) * 1000;
+/** Retired keys stay published this long after retirement: the 10 s reload + JWT_ACCESS_TTL (900 s) + 5 s skew. */
+const GRACE_MS = 10_000 + (900 + 5) * 1000;
 
 describe('SigningKeysService', () => {
   let repository: FakeSigningKeysRepository;
@@ -102,25 +102,91 @@ describe('SigningKeysService', () => {
     expect(publishedKids(service)).toEqual([first, second, third].sort());
   });
 
-  it('withdraws a key retired longer ago than the grace period, once it is not the previous key', async () => {
-    // The table's clock runs behind: the first rotation retires the first key past the grace period.
-    repository.now = () => new Date(Date.now() - GRACE_MS - 60_000);
+  it('drops a retired key from the JWKS once every token it signed has expired (TTL + skew + reload)', async () => {
+    // The table's clock runs behind: the rotation retires the first key just past the grace period.
+    repository.now = () => new Date(Date.now() - GRACE_MS - 1_000);
     const service = await instance();
     const withdrawn = jest.fn();
     service.onKeysWithdrawn(withdrawn);
     const first = service.signingKey().kid;
     const oldToken = await sign(service);
     const second = await service.rotate();
-    // Retired long ago, but still the previous key: published.
-    expect(publishedKids(service)).toEqual([first, second].sort());
-    expect(withdrawn).not.toHaveBeenCalled();
 
-    repository.now = () => new Date();
-    const third = await service.rotate();
-
-    expect(publishedKids(service)).toEqual([second, third].sort());
+    expect(publishedKids(service)).toEqual([second]);
     expect(withdrawn).toHaveBeenCalledTimes(1);
     expect(await verifies(service, oldToken, first)).toBe(false);
+  });
+
+  it('keeps a key retired just inside the grace period', async () => {
+    repository.now = () => new Date(Date.now() - GRACE_MS + 5_000);
+    const service = await instance();
+    const first = service.signingKey().kid;
+    const second = await service.rotate();
+    expect(publishedKids(service)).toEqual([first, second].sort());
+  });
+
+  it('drops the private half of a key when it retires', async () => {
+    const service = await instance();
+    const first = service.signingKey().kid;
+    await service.rotate();
+    expect(repository.rows.find((k) => k.kid === first)?.privatePem).toBeNull();
+  });
+
+  describe('keys:withdraw', () => {
+    it('withdraws a retired key at once: out of the JWKS, its tokens refused, the cache of verified tokens told', async () => {
+      const a = await instance();
+      const leaked = a.signingKey().kid;
+      const token = await sign(a);
+      const fresh = await a.rotate();
+      const withdrawn = jest.fn();
+      a.onKeysWithdrawn(withdrawn);
+
+      expect(await a.withdraw(leaked)).toBe(true);
+      expect(publishedKids(a)).toEqual([fresh]);
+      expect(await verifies(a, token, leaked)).toBe(false);
+      expect(withdrawn).toHaveBeenCalledTimes(1);
+      expect(repository.rows.find((k) => k.kid === leaked)).toEqual(
+        expect.objectContaining({ privatePem: null, withdrawnAt: expect.any(Date) }),
+      );
+      expect(await a.withdraw(leaked)).toBe(false);
+      expect(await a.withdraw('no-such-kid')).toBe(false);
+    });
+
+    it('withdrawing the active key makes a new one active first', async () => {
+      const service = await instance();
+      const leaked = service.signingKey().kid;
+      expect(await service.withdraw(leaked)).toBe(true);
+      expect(service.signingKey().kid).not.toBe(leaked);
+      expect(publishedKids(service)).toEqual([service.signingKey().kid]);
+    });
+  });
+
+  describe('KEY_ENCRYPTION_KEY', () => {
+    const KEK = randomBytes(32).toString('base64');
+
+    it('seals a generated private key at rest, and signs with it', async () => {
+      const service = await instance({ KEY_ENCRYPTION_KEY: KEK });
+      const [row] = repository.rows;
+      expect(row?.privatePem).toMatch(/^kek1:/);
+      expect(row?.privatePem).not.toContain('PRIVATE KEY');
+      expect(await verifies(service, await sign(service), row?.kid ?? '')).toBe(true);
+    });
+
+    it('seals the plaintext rows already there at boot', async () => {
+      await instance();
+      expect(repository.rows[0]?.privatePem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+      const service = await instance({ KEY_ENCRYPTION_KEY: KEK });
+      expect(repository.rows[0]?.privatePem).toMatch(/^kek1:/);
+      expect(service.signingKey().kid).toBe(repository.rows[0]?.kid);
+    });
+
+    it('stops the boot with a clear error when the key is missing or wrong', async () => {
+      await instance({ KEY_ENCRYPTION_KEY: KEK });
+      await expect(instance()).rejects.toThrow(/is encrypted at rest: set KEY_ENCRYPTION_KEY/);
+      await expect(instance({ KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') })).rejects.toThrow(
+        /KEY_ENCRYPTION_KEY does not open/,
+      );
+    });
   });
 
   it('picks up a key another instance rotated to, at the first token that names it', async () => {
@@ -156,6 +222,22 @@ describe('SigningKeysService', () => {
       expect(service.signingKey()).toEqual(expect.objectContaining({ kid: row?.kid, alg: 'ES256' }));
       expect(await verifies(service, await sign(service), row?.kid ?? '')).toBe(true);
       await expect(service.rotate()).rejects.toThrow(/JWT_PRIVATE_KEY is set/);
+    });
+
+    it("stops the boot when JWT_KEY_ID is not the key's thumbprint", async () => {
+      const key = pem();
+      const { kid } = (await instance({ JWT_PRIVATE_KEY: key })).signingKey();
+      await expect(instance({ JWT_PRIVATE_KEY: key, JWT_KEY_ID: kid })).resolves.toBeDefined();
+      await expect(instance({ JWT_PRIVATE_KEY: pem(), JWT_KEY_ID: kid })).rejects.toThrow(/not JWT_KEY_ID/);
+    });
+
+    it('refuses to withdraw the configured key, and to start again on a withdrawn one', async () => {
+      const key = pem();
+      const service = await instance({ JWT_PRIVATE_KEY: key });
+      await expect(service.withdraw(service.signingKey().kid)).rejects.toThrow(/This key is JWT_PRIVATE_KEY/);
+      const other = await instance({ JWT_PRIVATE_KEY: pem() });
+      expect(await other.withdraw(service.signingKey().kid)).toBe(true);
+      await expect(instance({ JWT_PRIVATE_KEY: key })).rejects.toThrow(/was withdrawn/);
     });
 
     it('makes a changed key active at restart, the old one staying published as the previous key', async () => {

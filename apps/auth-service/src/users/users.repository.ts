@@ -161,13 +161,15 @@ export class UsersRepository {
 
   /**
    * The first admin (ADMIN_EMAIL/ADMIN_PASSWORD): created with the admin role, or an existing
-   * account promoted (its password is left alone). Idempotent; concurrent starts serialise on a
-   * PostgreSQL advisory lock. `hashPassword` runs only when the account must be created.
+   * account promoted (its password is left alone) if, and only if, its email is verified:
+   * registration is open, so an unverified account with that address may be anyone's
+   * ('unverified': left as it is). Idempotent; concurrent starts serialise on a PostgreSQL
+   * advisory lock. `hashPassword` runs only when the account must be created.
    */
   async ensureAdmin(
     email: string,
     hashPassword: () => Promise<string>,
-  ): Promise<{ user: PublicUser; outcome: 'created' | 'promoted' | 'unchanged' }> {
+  ): Promise<{ user: PublicUser; outcome: 'created' | 'promoted' | 'unchanged' | 'unverified' }> {
     const passwordHash = (await this.prisma.user.findUnique({ where: { email }, select: { id: true } }))
       ? undefined
       : await hashPassword();
@@ -175,6 +177,7 @@ export class UsersRepository {
       await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('auth-service:first-admin'))`);
       const existing = await tx.user.findUnique({ where: { email }, select: publicUserSelect });
       if (existing?.roles.includes('admin')) return { user: existing, outcome: 'unchanged' as const };
+      if (existing && !existing.emailVerified) return { user: existing, outcome: 'unverified' as const };
       if (existing) {
         const user = await tx.user.update({
           where: { id: existing.id },
@@ -194,7 +197,7 @@ export class UsersRepository {
       });
       return { user, outcome: 'created' as const };
     });
-    if (result.outcome !== 'unchanged') {
+    if (result.outcome === 'created' || result.outcome === 'promoted') {
       await this.cache.delete([this.keys.userByEmail(email)]);
       await this.writeThrough(result.user);
     }

@@ -4,6 +4,7 @@ import { CacheResponse } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { apiPath } from '../http/api-prefix';
 import { SigningKeysService, SUPPORTED_ALGORITHMS } from '../tokens/signing-keys.service';
+import { JwksDto, OpenIdConfigurationDto } from './dto/well-known.dto';
 
 @ApiTags('discovery')
 @Controller('.well-known')
@@ -16,7 +17,10 @@ export class WellKnownController {
   @Get('jwks.json')
   @ApiOperation({ summary: 'Public keys of the access tokens (JWKS)' })
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOkResponse({ description: 'The current and previous public signing keys' })
+  @ApiOkResponse({
+    type: JwksDto,
+    description: 'The active public signing key, and retired ones while tokens they signed can be valid',
+  })
   jwks() {
     return this.keys.jwks();
   }
@@ -25,7 +29,7 @@ export class WellKnownController {
   @ApiOperation({ summary: 'Discovery document' })
   @Header('Cache-Control', 'public, max-age=3600')
   @CacheResponse({ ttlSeconds: 3600, perCaller: false })
-  @ApiOkResponse({ description: 'Discovery document (issuer, jwks_uri, introspection_endpoint, …)' })
+  @ApiOkResponse({ type: OpenIdConfigurationDto })
   openidConfiguration() {
     const base = this.config.http.appUrl;
     return {

@@ -4,6 +4,7 @@ import { oauthReturnUrl } from '../config';
 import { Router } from '../router';
 import { byId, inputValue, onClick, reportFailure, setStatus } from '../ui';
 import { startMfaChallenge } from './mfa-challenge';
+import { setUpPasskeySignIn } from './passkeys';
 
 interface OAuthProvider {
   id: string;
@@ -31,6 +32,7 @@ export function setUpSignIn(auth: AuthClient, router: Router): void {
     setStatus('signed-in', `Logged in: signed in as ${result.data.user.email}`);
   });
 
+  setUpPasskeySignIn(auth);
   void showOAuthProviders(auth);
 }
 

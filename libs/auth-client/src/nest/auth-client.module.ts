@@ -6,6 +6,7 @@ import {
   Module,
   ModuleMetadata,
   OnApplicationBootstrap,
+  OnApplicationShutdown,
   OptionalFactoryDependency,
   Provider,
 } from '@nestjs/common';
@@ -36,7 +37,7 @@ export interface AuthClientModuleAsyncOptions extends AuthClientModuleExtras {
  * AccessTokenGuard, globally: any module's controllers can use the guard and decorators.
  */
 @Module({})
-export class AuthClientModule implements OnApplicationBootstrap {
+export class AuthClientModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(AuthClient) private readonly client: AuthClient) {}
 
   static forRoot(options: AuthClientModuleOptions): DynamicModule {
@@ -84,8 +85,15 @@ export class AuthClientModule implements OnApplicationBootstrap {
     };
   }
 
-  /** Loads the JWKS before the first request (bounded by `jwks.timeoutMs`; a failure is only logged). */
+  /**
+   * Loads the JWKS before the first request (bounded by `jwks.timeoutMs`; a failure is only
+   * logged) and opens the revocation stream (push mode).
+   */
   async onApplicationBootstrap(): Promise<void> {
     await this.client.warmUp();
+  }
+
+  onApplicationShutdown(): void {
+    this.client.close();
   }
 }

@@ -1,6 +1,9 @@
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-strategy';
+import type { IncomingHttpHeaders } from 'node:http';
+import { clientInfo } from '../../sessions/client-info';
+import { readBinding } from '../oauth-binding';
 import type { OAuthOutcome, OAuthService, VerifiedCallback } from '../oauth.service';
 
 type Verify = (callback: VerifiedCallback, done: (error: unknown, outcome?: OAuthOutcome) => void) => void;
@@ -29,12 +32,13 @@ class OAuthCallbackBase extends Strategy {
     this.name = options.provider;
   }
 
-  override authenticate(request: { query?: unknown }): void {
+  override authenticate(request: { query?: unknown; ip?: string; headers: IncomingHttpHeaders }): void {
     const query = (request.query ?? {}) as Record<string, unknown>;
+    const binding = readBinding(request, this.options.flow.cookieSecure);
     this.options.flow
-      .verifyCallback(this.options.provider, query)
+      .verifyCallback(this.options.provider, query, binding)
       .then((callback) =>
-        this.verify(callback, (error, outcome) =>
+        this.verify({ ...callback, client: clientInfo(request) }, (error, outcome) =>
           error || !outcome ? this.error(error as Error) : this.success(outcome),
         ),
       )

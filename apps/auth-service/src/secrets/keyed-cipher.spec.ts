@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { openWith, sealWith } from './provider-token.cipher';
+import { openWith, sealWith } from './keyed-cipher';
 
-describe('provider token cipher (AES-256-GCM)', () => {
+describe('keyed cipher (AES-256-GCM)', () => {
   const key = randomBytes(32);
 
   it('round-trips, with a fresh IV each time', () => {
