@@ -29,7 +29,7 @@ export interface ServerProcess {
   groupAlive(): boolean;
   /**
    * Sends `signal` (default: the process's clean-stop signal) to the whole process group and
-   * resolves once the process has exited; SIGKILL follows when it has not within 5 s.
+   * resolves once every process of the group has exited; SIGKILL follows when they have not within 5 s.
    */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** The last lines of its log, for error messages. */
@@ -37,8 +37,30 @@ export interface ServerProcess {
 }
 
 const KILL_AFTER_MS = 5_000;
+const GROUP_POLL_MS = 20;
 const DIR_PREFIX = 'auth-topology-';
 const PIDS_FILE = 'pids';
+
+/**
+ * Whether a process of the group still runs. A zombie does not count: an orphan's exit is reaped by
+ * PID 1, which in some containers never reaps. Without /proc, any member the kernel knows counts.
+ */
+function groupRunning(pgid: number): boolean {
+  if (!existsSync('/proc/self/stat')) return killGroup(pgid, 0);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so parse after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
+}
 
 function killGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
@@ -97,12 +119,14 @@ export class TopologyDir {
       pid,
       logFile,
       running: () => state.running,
-      groupAlive: () => killGroup(pid, 0),
+      groupAlive: () => groupRunning(pid),
       stop: async (signal = stopSignal) => {
-        if (!state.running) return;
+        if (!state.running && !groupRunning(pid)) return;
         killGroup(pid, signal);
         const escalation = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_AFTER_MS);
         await exited;
+        // A server's forked children (Redis's replication or save child) can outlive it briefly.
+        while (groupRunning(pid)) await new Promise((resolve) => setTimeout(resolve, GROUP_POLL_MS));
         clearTimeout(escalation);
       },
       logTail: (lines = 20) =>

@@ -13,11 +13,18 @@ import { waitUntil } from '../wait-until';
 const SENTINEL_MASTER_NAME = 'mymaster';
 const QUORUM = 2;
 const SENTINELS = 3;
-const DOWN_AFTER_MS = 1_000;
+/** How long a master must stay silent before a sentinel thinks it down: no failover is quicker. */
+export const SENTINEL_DOWN_AFTER_MS = 1_000;
 /** Also the least time between two failovers of one master: twice this. */
 const FAILOVER_TIMEOUT_MS = 2_000;
 const READY_TIMEOUT_MS = 20_000;
 const NEW_MASTER_TIMEOUT_MS = 20_000;
+/**
+ * Sentinel ends the normal clients of a data node it reconfigures (CLIENT KILL TYPE normal), the
+ * harness's polling connections too ("Connection is closed"): while a failover settles, a poll that
+ * throws means "not yet", and a wait that times out still reports the last error.
+ */
+const RECONFIGURED_NODES_DROP_CLIENTS = true;
 
 export interface RedisSentinelTopology {
   readonly name: string;
@@ -38,11 +45,17 @@ export interface RedisSentinelTopology {
   /**
    * SIGKILLs the master; resolved once the sentinels have elected and report its replica. It first
    * waits for a replica in sync: after a failover that is the former master, which keeps acting as
-   * a master until a sentinel's next INFO to it (every 10 s) turns it into a replica.
+   * a master until a sentinel's next INFO to it (every 10 s) turns it into a replica. `killedAt` is
+   * Date.now() as the signal went out.
    */
-  killMaster(): Promise<{ killed: RedisNode; promoted: RedisNode }>;
+  killMaster(): Promise<{ killed: RedisNode; promoted: RedisNode; killedAt: number }>;
   /** Resolves with the master once every running sentinel reports one other than `previous`. */
   waitForNewMaster(previous: RedisNode): Promise<RedisNode>;
+  /**
+   * Resolves once `node` replicates `master` with its link up: a former master has then thrown away
+   * whatever it alone had been told and resynchronised from the new one.
+   */
+  waitForReplicaOf(node: RedisNode, master: RedisNode): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +89,7 @@ function monitorConfig(master: RedisNode, security: RedisSecurity): string[] {
   const { auth } = security;
   return [
     `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${master.port} ${QUORUM}`,
-    `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${DOWN_AFTER_MS}`,
+    `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${SENTINEL_DOWN_AFTER_MS}`,
     `sentinel failover-timeout ${SENTINEL_MASTER_NAME} ${FAILOVER_TIMEOUT_MS}`,
     `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
     ...(auth ? [`sentinel auth-pass ${SENTINEL_MASTER_NAME} ${auth.password}`] : []),
@@ -118,6 +131,7 @@ function sentinelTopology(
         what: `the sentinels reporting a master other than port ${previous.port}`,
         timeoutMs: NEW_MASTER_TIMEOUT_MS,
         intervalMs: 100,
+        retryOnError: RECONFIGURED_NODES_DROP_CLIENTS,
       },
     );
     return master!;
@@ -141,7 +155,12 @@ function sentinelTopology(
           linked.includes(true) && (await sentinelsAgree(runningSentinels(), security, { linkStatus: false }))
         );
       },
-      { what: 'a replica ready for failover', timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },
+      {
+        what: 'a replica ready for failover',
+        timeoutMs: READY_TIMEOUT_MS,
+        intervalMs: 100,
+        retryOnError: RECONFIGURED_NODES_DROP_CLIENTS,
+      },
     );
   };
 
@@ -178,10 +197,18 @@ function sentinelTopology(
     killMaster: async () => {
       await waitForStandby();
       const killed = await currentMaster();
+      const killedAt = Date.now();
       await killed.process.stop('SIGKILL');
-      return { killed, promoted: await waitForNewMaster(killed) };
+      return { killed, promoted: await waitForNewMaster(killed), killedAt };
     },
     waitForNewMaster,
+    waitForReplicaOf: (node, master) =>
+      waitUntil(() => replicaLinkUp(node, security, master), {
+        what: `${node.name} replicating ${master.name}`,
+        timeoutMs: NEW_MASTER_TIMEOUT_MS,
+        intervalMs: 100,
+        retryOnError: RECONFIGURED_NODES_DROP_CLIENTS,
+      }).then(() => undefined),
     stop: () => dir.stopAll(),
   };
 }
