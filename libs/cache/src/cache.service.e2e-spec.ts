@@ -217,6 +217,24 @@ describe.each(['local', 'redis'] as const)('CacheService behaviour (%s)', (mode)
     });
   });
 
+  it('warming stores a value once; a second warm, or one over a write, finds it present and changes nothing', async () => {
+    const key = h.key('user', 'warmed');
+    await expect(h.cache.warm({ entity: USER, key }, { v: 'warmed' })).resolves.toBe('stored');
+    await expect(h.cache.warm({ entity: USER, key }, { v: 'older read' })).resolves.toBe('present');
+    const loader = counter(() => ({ v: 'loaded' }));
+    await expect(h.cache.getOrLoad({ entity: USER, key, load: loader.load })).resolves.toEqual({
+      v: 'warmed',
+    });
+    expect(loader.calls).toBe(0);
+
+    const written = h.key('user', 'written');
+    await h.cache.set(USER, written, { v: 'written' });
+    await expect(h.cache.warm({ entity: USER, key: written }, { v: 'older read' })).resolves.toBe('present');
+    await expect(h.cache.getOrLoad({ entity: USER, key: written, load: loader.load })).resolves.toEqual({
+      v: 'written',
+    });
+  });
+
   it('keeps Dates as Dates', async () => {
     const at = new Date('2026-01-02T03:04:05.678Z');
     const key = h.key('session', 'dates');
@@ -535,6 +553,19 @@ describe('CacheService under Redis failures (chaos)', () => {
     },
   );
 
+  it.each(['error', 'hang'] as const)(
+    '%s: warming reports an entry Redis did not take as failed, never as stored',
+    async (mode) => {
+      h.chaos!.mode = mode;
+      const key = h.key('user', `warm-${mode}`);
+      await expect(h.cache.warm({ entity: USER, key }, { v: 1 })).resolves.toBe('failed');
+      h.chaos!.mode = 'ok';
+      const loader = counter(() => ({ v: 2 }));
+      await expect(h.cache.getOrLoad({ entity: USER, key, load: loader.load })).resolves.toEqual({ v: 2 });
+      expect(loader.calls).toBe(1);
+    },
+  );
+
   it('an open circuit adds no Redis calls and no latency', async () => {
     h.chaos!.mode = 'hang';
     const key = h.key('user', 'open');
@@ -608,6 +639,24 @@ describe('CacheService under Redis failures (chaos)', () => {
       revoked: true,
     });
   });
+  it('replays a write that missed Redis while the circuit stayed closed (one failure): no event needed', async () => {
+    const key = h.key('session', 'one-miss');
+    await h.cache.set(SESSION, key, { revoked: false });
+    h.chaos!.mode = 'error';
+    await h.cache.set(SESSION, key, { revoked: true }); // one failure: remembered, the circuit stays closed
+    h.chaos!.mode = 'ok';
+    expect(h.cache.breaker.state).toBe('closed');
+    expect(h.cache.missedInvalidations).toBe(1);
+    await waitUntil(() => h.cache.missedInvalidations, {
+      what: 'the missed write replayed',
+      until: (n) => n === 0,
+      timeoutMs: 3_000,
+      intervalMs: 20,
+    });
+    const loader = counter(() => ({ revoked: true }));
+    expect(await h.cache.getOrLoad({ entity: SESSION, key, load: loader.load })).toEqual({ revoked: true });
+  });
+
   it('a write that missed Redis is replayed when the instance stops, even with the circuit open', async () => {
     const other = await makeCache('redis', (h.cache as unknown as { options: CacheOptions }).options);
     try {

@@ -20,6 +20,9 @@ import { ABSENT } from './serialization';
 import { SingleFlight } from './single-flight';
 
 /** Which entry: enough to read one without loading it. */
+/** How often invalidations that missed Redis are tried again while the circuit is closed. */
+const REPLAY_RETRY_MS = 1_000;
+
 export interface EntrySpec<T = unknown> {
   entity: CacheEntity<T>;
   key: string;
@@ -31,6 +34,12 @@ export interface LoadSpec<T> extends EntrySpec<T> {
   tags?: string[];
   ttlSeconds?: number;
 }
+
+/**
+ * What warming did with one entry: stored it, found it there already (or a newer write got there
+ * first), or could not tell because Redis failed.
+ */
+export type WarmOutcome = 'stored' | 'present' | 'failed';
 
 export interface WriteOptions {
   tags?: string[];
@@ -51,6 +60,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
   /** Fills in progress; a write to the same key marks its fill stale so it is not kept in L1. */
   private readonly fills = new Map<string, { stale: boolean }>();
   private readonly missed = new MissedInvalidations();
+  private readonly replayTimer?: NodeJS.Timeout;
   /** In single-process mode tags are tracked here (Redis sets otherwise). */
   private readonly localTags = new Map<string, Set<string>>();
 
@@ -75,6 +85,14 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
         this.options.strictL1,
       );
       redis?.client?.on('ready', () => void this.replayPendingInvalidations());
+    }
+    if (tiers.l2) {
+      // A failure that does not open the circuit (one timeout) brings no 'closed' event: retry.
+      this.replayTimer = setInterval(() => {
+        if (this.missed.size > 0 && this.tiers.breaker.state === 'closed')
+          void this.replayPendingInvalidations();
+      }, REPLAY_RETRY_MS);
+      this.replayTimer.unref();
     }
   }
 
@@ -122,6 +140,33 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
     if (text !== undefined) return decodeEntry<T>(text);
     if (!this.tiers.l2) return this.fill(entity, spec);
     return this.answerFromL2(entity, spec, await this.tiers.l2.get(spec.key), epoch);
+  }
+
+  /**
+   * Warming: a value just read from the source of truth goes into the shared cache with fill
+   * semantics (never over an entry, nor over a write made since the ticket was read). Two round
+   * trips, and L1 is left alone: it fills with what this instance serves. Without Redis, L1 is
+   * the cache, and the value goes there.
+   */
+  async warm<T>(spec: EntrySpec<T> & WriteOptions, value: T | null): Promise<WarmOutcome> {
+    if (!this.options.enabled) return 'failed';
+    const entity = this.tiers.entity(spec.entity);
+    const text = encodeEntry(value);
+    const ttlMs = this.ttlMs(entity, value === null, spec.ttlSeconds);
+    const l2 = this.tiers.l2;
+    if (!l2) {
+      if (this.tiers.l1.get(spec.key) !== undefined) return 'present';
+      this.tiers.l1.set(spec.key, text, Math.min(ttlMs, this.options.l1TtlSeconds * 1000));
+      this.trackLocalTags(spec.key, spec.tags);
+      return 'stored';
+    }
+    const read = await l2.getWithTicket(spec.key);
+    if (read === undefined) return 'failed';
+    if (read.value !== null) return 'present';
+    const tags = spec.tags?.map((t) => this.keys.tagSet(t));
+    const stored = await l2.fill(spec.key, this.tiers.toL2(entity, spec.key, text), ttlMs, read.ticket, tags);
+    if (stored === undefined) return 'failed';
+    return stored ? 'stored' : 'present';
   }
 
   /** Several entries: those L1 may not serve come from Redis in one round trip (MGET); misses load as by getOrLoad. */
@@ -279,6 +324,7 @@ export class CacheService implements OnModuleInit, BeforeApplicationShutdown, On
   }
 
   onApplicationShutdown(): void {
+    clearInterval(this.replayTimer);
     this.bus?.close();
     this.subscriber?.disconnect();
   }

@@ -63,7 +63,8 @@ export class L2Store {
 
   /**
    * A fill's store: only when no entry exists and the entry's version ticket is still `readTicket`,
-   * the one read before loading (null: there was none). False when not stored or Redis failed.
+   * the one read before loading (null: there was none). False when not stored (an entry or a newer
+   * write got there first), undefined when Redis failed.
    */
   async fill(
     key: string,
@@ -71,13 +72,13 @@ export class L2Store {
     ttlMs: number,
     readTicket: string | null,
     tags: string[] = [],
-  ): Promise<boolean> {
+  ): Promise<boolean | undefined> {
     const ttl = Math.max(1, Math.round(ttlMs));
     const stored = await this.call('set', async () => {
       await this.addToTags(tags, key, ttl);
       return this.scripts.cacheEntryFill(key, this.keys.version(key), value, ttl, readTicket ?? '');
     });
-    return stored === 1;
+    return stored === undefined ? undefined : stored === 1;
   }
 
   /** The entry and its version ticket, in one round trip (they share a slot); undefined when Redis failed. */

@@ -11,6 +11,7 @@ const MAX_MISSED = 100_000;
 export class MissedInvalidations {
   private readonly logger = new Logger('Cache');
   private readonly keys = new Set<string>();
+  private running?: Promise<void>;
 
   get size(): number {
     return this.keys.size;
@@ -28,13 +29,25 @@ export class MissedInvalidations {
     }
   }
 
-  /** Deletes the keys in Redis, then `publish`es them; kept for the next try when Redis fails again. */
-  async replay(
+  /**
+   * Deletes the keys in Redis, then `publish`es them; kept for the next try when Redis fails again.
+   * One replay at a time: a trigger that comes while one runs joins it.
+   */
+  replay(
     l2: L2Store,
     publish: (keys: string[]) => Promise<void>,
     options: { bypassBreaker?: boolean } = {},
   ): Promise<void> {
-    if (this.keys.size === 0) return;
+    if (this.keys.size === 0) return Promise.resolve();
+    this.running ??= this.replayOnce(l2, publish, options).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async replayOnce(
+    l2: L2Store,
+    publish: (keys: string[]) => Promise<void>,
+    options: { bypassBreaker?: boolean },
+  ): Promise<void> {
     const keys = [...this.keys];
     if (await l2.del(keys, options)) {
       keys.forEach((k) => this.keys.delete(k));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CacheService } from '@app/cache';
+import { CacheService, WarmOutcome } from '@app/cache';
 import { PrismaService } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
 import { OAUTH_ACCOUNT } from '../oauth/oauth.cache';
@@ -13,22 +13,20 @@ export class CacheAdminRepository {
     private readonly keys: RedisKeys,
   ) {}
 
-  /** Fills the OAuth-link entries of these users (SET NX semantics through getOrLoad). */
-  async warmOAuthLinks(userIds: string[]): Promise<number> {
-    if (userIds.length === 0) return 0;
+  /** Fills the OAuth-link entries of these users (fill semantics: CacheService.warm); what became of each. */
+  async warmOAuthLinks(userIds: string[]): Promise<WarmOutcome[]> {
+    if (userIds.length === 0) return [];
     const links = await this.prisma.oAuthAccount.findMany({
       where: { userId: { in: userIds } },
       select: { provider: true, providerAccountId: true, userId: true },
     });
-    await Promise.all(
+    return Promise.all(
       links.map((l) =>
-        this.cache.getOrLoad({
-          entity: OAUTH_ACCOUNT,
-          key: this.keys.oauthAccount(l.provider, l.providerAccountId),
-          load: () => Promise.resolve(l.userId),
-        }),
+        this.cache.warm(
+          { entity: OAUTH_ACCOUNT, key: this.keys.oauthAccount(l.provider, l.providerAccountId) },
+          l.userId,
+        ),
       ),
     );
-    return links.length;
   }
 }

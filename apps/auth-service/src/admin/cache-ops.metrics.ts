@@ -7,6 +7,7 @@ import { Counter, Gauge } from 'prom-client';
 export class CacheOpsMetrics {
   readonly warmRuns: Counter<'trigger' | 'result'>;
   readonly warmedEntries: Counter<'entity'>;
+  readonly warmFailedEntries: Counter<'entity'>;
   readonly warmInProgress: Gauge;
   readonly warmDuration: Gauge;
   readonly consistencyChecks: Counter<'entity' | 'result'>;
@@ -16,13 +17,19 @@ export class CacheOpsMetrics {
     const registers = [metrics.registry];
     this.warmRuns = new Counter({
       name: 'auth_cache_warm_runs_total',
-      help: 'Cache warming runs by trigger (start, admin) and result (completed, failed, skipped, stopped: ended early by a shutdown)',
+      help: 'Cache warming runs by trigger (start, admin) and result (completed; incomplete: Redis failed some writes; failed; skipped; stopped: ended early by a shutdown)',
       labelNames: ['trigger', 'result'],
       registers,
     });
     this.warmedEntries = new Counter({
       name: 'auth_cache_warmed_entries_total',
-      help: 'Entries loaded into the cache by warming, by entity',
+      help: 'Entries warming stored in the cache or found there already, by entity',
+      labelNames: ['entity'],
+      registers,
+    });
+    this.warmFailedEntries = new Counter({
+      name: 'auth_cache_warm_failed_entries_total',
+      help: 'Entries warming could not store because Redis failed (timeout, open circuit, error), by entity',
       labelNames: ['entity'],
       registers,
     });

@@ -5,7 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { CacheService } from '@app/cache';
+import { CacheService, WarmOutcome } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { CacheOpsMetrics } from './cache-ops.metrics';
 import { SessionsRepository } from '../sessions/sessions.repository';
@@ -17,9 +17,12 @@ const ACTIVE_WINDOW_MS = 24 * 3600 * 1000;
 const MAX_SESSIONS = 50_000;
 
 export interface WarmResult {
+  /** Entries in the cache after the run (stored by it, or there already), per entity. */
   sessions: number;
   users: number;
   oauth: number;
+  /** Entries Redis failed to take (timeouts, an open circuit): not counted above. */
+  failed: number;
   seconds: number;
 }
 
@@ -70,7 +73,7 @@ export class CacheWarmer implements OnApplicationBootstrap, BeforeApplicationShu
   start(trigger: 'start' | 'admin'): Promise<WarmResult> {
     if (!this.cache.enabled || this.stopping) {
       this.metrics.warmRuns.inc({ trigger, result: 'skipped' });
-      return Promise.resolve({ sessions: 0, users: 0, oauth: 0, seconds: 0 });
+      return Promise.resolve({ sessions: 0, users: 0, oauth: 0, failed: 0, seconds: 0 });
     }
     this.running ??= this.run(trigger).finally(() => (this.running = undefined));
     return this.running;
@@ -85,39 +88,46 @@ export class CacheWarmer implements OnApplicationBootstrap, BeforeApplicationShu
       const recent = await this.sessions.listRecentlyActive(ACTIVE_WINDOW_MS, MAX_SESSIONS);
       const sessionIds = recent.map((s) => s.id);
       const userIds = [...new Set(recent.map((s) => s.userId))];
+      let failed = 0;
       const step = async (
         entity: 'session' | 'user' | 'oauth',
         ids: string[],
-        load: (b: string[]) => Promise<number>,
+        load: (b: string[]) => Promise<WarmOutcome[]>,
       ) => {
         let done = 0;
-        let loaded = 0;
+        let warm = 0;
         await inBatches(
           ids,
           size,
           concurrency,
           () => this.stopping,
           async (batch) => {
-            const n = await load(batch);
-            loaded += n;
+            const outcomes = await load(batch);
+            const lost = outcomes.filter((o) => o === 'failed').length;
+            warm += outcomes.length - lost;
+            failed += lost;
             done += batch.length;
-            this.metrics.warmedEntries.inc({ entity }, n);
-            this.logger.log(`Cache warming: ${entity} ${done}/${ids.length}`);
+            this.metrics.warmedEntries.inc({ entity }, outcomes.length - lost);
+            if (lost > 0) this.metrics.warmFailedEntries.inc({ entity }, lost);
+            this.logger.log(
+              `Cache warming: ${entity} ${done}/${ids.length}${lost ? `, ${lost} not stored` : ''}`,
+            );
           },
         );
-        return loaded;
+        return warm;
       };
       const sessions = await step('session', sessionIds, (b) => this.sessions.warm(b));
       const users = await step('user', userIds, (b) => this.users.warm(b));
       const oauth = await step('oauth', userIds, (b) => this.adminRepo.warmOAuthLinks(b));
       const seconds = (performance.now() - started) / 1000;
-      const result = this.stopping ? 'stopped' : 'completed';
+      const result = this.stopping ? 'stopped' : failed > 0 ? 'incomplete' : 'completed';
       this.metrics.warmRuns.inc({ trigger, result });
       this.metrics.warmDuration.set(seconds);
-      this.logger.log(
-        `Cache warming ${result === 'stopped' ? 'stopped at shutdown' : 'done'} in ${seconds.toFixed(2)} s: ${sessions} sessions, ${users} users, ${oauth} OAuth links`,
-      );
-      return { sessions, users, oauth, seconds };
+      const summary = `${sessions} sessions, ${users} users, ${oauth} OAuth links`;
+      const ending = { stopped: 'stopped at shutdown', incomplete: 'incomplete', completed: 'done' }[result];
+      const lostNote = failed > 0 ? `; ${failed} entries not stored (Redis failed)` : '';
+      this.logger.log(`Cache warming ${ending} in ${seconds.toFixed(2)} s: ${summary}${lostNote}`);
+      return { sessions, users, oauth, failed, seconds };
     } catch (error) {
       this.metrics.warmRuns.inc({ trigger, result: 'failed' });
       this.logger.warn(`Cache warming failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { CacheService } from '@app/cache';
+import { CacheService, WarmOutcome } from '@app/cache';
 import { Prisma, PrismaService, ReadReplicas } from '@app/database';
 import type { NewSecurityEvent } from '../events/event-types';
 import { SecurityEvents } from '../events/security-events';
@@ -190,22 +190,17 @@ export class SessionsRepository {
   }
 
   /**
-   * Loads session states into the cache with one query per batch. Fill semantics (SET NX): a
+   * Loads session states into the cache with one query per batch; what became of each row. Fill semantics (SET NX): a
    * revocation written meanwhile is never overwritten by this older read. So the rows may come
    * from a read replica: a revocation it has not replayed yet is already in the cache (the revoker
    * writes the entry), and the replica's lag is bounded far below the entry's TTL.
    */
-  async warm(ids: string[]): Promise<number> {
-    if (ids.length === 0) return 0;
+  async warm(ids: string[]): Promise<WarmOutcome[]> {
+    if (ids.length === 0) return [];
     const rows = await this.replicas.read((db) =>
       db.session.findMany({ where: { id: { in: ids } }, select: sessionStateSelect }),
     );
-    await Promise.all(
-      rows.map((row) =>
-        this.cache.getOrLoad(this.stateCache.spec(row.userId, row.id, () => Promise.resolve(row))),
-      ),
-    );
-    return rows.length;
+    return Promise.all(rows.map((row) => this.cache.warm(this.stateCache.entry(row.userId, row.id), row)));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CacheDiagnostics, CacheService, EntrySpec, LoadSpec } from '@app/cache';
+import { CacheDiagnostics, CacheService, EntrySpec, LoadSpec, WarmOutcome } from '@app/cache';
 import { isUniqueViolation, PrismaService, ReadReplicas } from '@app/database';
 import { RedisKeys } from '../common/redis-keys';
 import type { EventClient } from '../events/event-types';
@@ -140,23 +140,15 @@ export class UsersRepository {
 
   /**
    * Loads users into the cache with one query per batch. Fill semantics (SET NX): an entry that a
-   * concurrent write put there is never overwritten by this older read. Answers how many existed.
+   * concurrent write put there is never overwritten by this older read. What became of each row.
    */
-  async warm(ids: string[]): Promise<number> {
-    if (ids.length === 0) return 0;
+  async warm(ids: string[]): Promise<WarmOutcome[]> {
+    if (ids.length === 0) return [];
     // A replica may answer: a user write it has not replayed yet is already in the cache (write-through).
     const rows = await this.replicas.read((db) =>
       db.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect }),
     );
-    await Promise.all(
-      rows.map((row) =>
-        this.cache.getOrLoad({
-          ...this.byIdSpec(row.id),
-          load: () => Promise.resolve(toCacheableUser(row)),
-        }),
-      ),
-    );
-    return rows.length;
+    return Promise.all(rows.map((row) => this.cache.warm(this.byIdSpec(row.id), toCacheableUser(row))));
   }
 
   /**
