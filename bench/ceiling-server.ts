@@ -4,8 +4,9 @@
 // that read introspection's form: what reading a request body costs before any framework. And the
 // floor (FLOOR_PORT): the ceiling's route plus what the service's defaults do on every answer,
 // with the service's own code (its response headers, request id, access-log line to stdout and
-// HTTP duration metric): what /auth/me would cost if its auth and cache work were free.
-import Fastify from 'fastify';
+// HTTP duration metric): what /auth/me would cost if its auth and cache work were free; and the
+// same for the form POST, what introspection would cost if its client check and token work were free.
+import Fastify, { FastifyInstance } from 'fastify';
 import { MetricsService } from '@app/metrics';
 import { apiResponseHeaders } from '../apps/auth-service/src/bootstrap/security';
 import {
@@ -31,14 +32,21 @@ const introspection = {
   jti: '9a550d5f-0c7b-4e11-8f2a-6f1c0a4e6d3b',
 };
 
+/** The form parser of the two Fastify references (bare POST and the POST floor). */
+function readsForms(server: FastifyInstance): void {
+  server.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))),
+  );
+}
+const answerForm = (request: { body: unknown }) =>
+  Promise.resolve((request.body as { token?: string }).token ? introspection : {});
+
 const app = Fastify({ logger: false });
-app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) =>
-  done(null, Object.fromEntries(new URLSearchParams(text as string))),
-);
+readsForms(app);
 app.get('/', () => Promise.resolve(CEILING_BODY));
-app.post('/form', (request) =>
-  Promise.resolve((request.body as { token?: string }).token ? introspection : {}),
-);
+app.post('/form', answerForm);
 app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' }).then(
   (address) => {
     process.stdout.write(`listening ${address}\n`);
@@ -75,4 +83,7 @@ floor.addHook(
   answerRecorder(new MetricsService({ prefix: 'auth_' }), accessLogger('info', stdoutDestination())),
 );
 floor.get('/api/v1/auth/me', () => Promise.resolve(CEILING_BODY));
+// The form POST's floor: the bare form POST plus the same per-answer work, introspection's reference.
+readsForms(floor);
+floor.post('/api/v1/auth/introspect', answerForm);
 void floor.listen({ port: Number(process.env.FLOOR_PORT ?? 0), host: '127.0.0.1' });

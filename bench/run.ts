@@ -48,6 +48,7 @@ const REFERENCE_POST = 'reference: bare Fastify form POST';
 const REFERENCE_RAW_POST = 'reference: bare node:http form POST';
 const REFERENCE_NEST = 'reference: NestJS + Fastify, one GET route';
 const REFERENCE_FLOOR = "reference: bare Fastify GET + the defaults' per-answer work";
+const REFERENCE_POST_FLOOR = "reference: bare Fastify form POST + the defaults' per-answer work";
 const ME = '/auth/me (defaults)';
 const INTROSPECT = 'introspection (defaults)';
 const LOGIN = 'login (argon2id, limits off)';
@@ -121,12 +122,16 @@ async function main(): Promise<void> {
     });
     const rawPostUrl = `http://127.0.0.1:${rawPort}/`;
     const floorUrl = `http://127.0.0.1:${floorPort}/api/v1/auth/me`;
+    const postFloorUrl = `http://127.0.0.1:${floorPort}/api/v1/auth/introspect`;
     const nest = await startBenchProgram('nest ceiling', 'nest-ceiling.ts');
     const extras = extra ? await startExtras(defaults, rawPostUrl) : undefined;
 
     console.log('seeding users and sessions…');
     const seed = await seedUsers(limitsOff, USERS);
-    const targets = defineTargets({ service, limitsOff, ceiling, rawPostUrl, floorUrl, nest, extras }, seed);
+    const targets = defineTargets(
+      { service, limitsOff, ceiling, rawPostUrl, floorUrl, postFloorUrl, nest, extras },
+      seed,
+    );
 
     const samples: Sample[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -299,6 +304,7 @@ function defineTargets(
     ceiling: Server;
     rawPostUrl: string;
     floorUrl: string;
+    postFloorUrl: string;
     nest: Server;
     extras?: { cacheOff: Server; quiet: Server; webhooks: Server };
   },
@@ -339,6 +345,12 @@ function defineTargets(
       server: s.ceiling,
       fixed: true,
       options: () => ({ url: s.floorUrl, headers: bearer }),
+    },
+    {
+      name: REFERENCE_POST_FLOOR,
+      server: s.ceiling,
+      fixed: true,
+      options: () => introspect(s.postFloorUrl),
     },
     { name: ME, server: s.service, fixed: true, options: () => me(s.service) },
     {
@@ -451,7 +463,7 @@ function renderMarkdown(
   profileSummary?: string,
 ): string {
   const row = (name: string) => rows.find((r) => r.target === name);
-  const [me, introspection, postReference, login, refresh, floor, loginWebhooks] = [
+  const [me, introspection, postReference, login, refresh, floor, loginWebhooks, postFloor] = [
     ME,
     INTROSPECT,
     REFERENCE_POST,
@@ -459,6 +471,7 @@ function renderMarkdown(
     REFRESH,
     REFERENCE_FLOOR,
     LOGIN_WEBHOOKS,
+    REFERENCE_POST_FLOOR,
   ].map(row);
   const perCore = (r: ReportRow | undefined) => (r ? (1e6 / r.cpuMicros).toFixed(0) : 'n/a');
   const lines = [
@@ -486,6 +499,9 @@ function renderMarkdown(
       : '',
     me && floor
       ? `- The floor (the ceiling's route plus the defaults' per-answer work, with the service's own code: its ${Object.keys(apiResponseHeaders()).length + 1} response headers, an access-log line to the pipe, the HTTP duration metric) runs at ${floor.ratio.toFixed(3)} of the ceiling, ${floor.cpuMicros.toFixed(0)} µs CPU per request; /auth/me ÷ the floor: ${(me.ratio / floor.ratio).toFixed(3)}.`
+      : '',
+    introspection && postFloor && postReference
+      ? `- The form POST's floor (the bare form POST plus the same per-answer work) runs at ${(postFloor.ratio / postReference.ratio).toFixed(3)} of the bare form POST, ${postFloor.cpuMicros.toFixed(0)} µs CPU per request; introspection ÷ that floor: ${(introspection.ratio / postFloor.ratio).toFixed(3)} (${introspection.cpuMicros.toFixed(0)} µs CPU per request).`
       : '',
     `- Per CPU core (1 s ÷ the server's CPU per request): ${perCore(login)} logins/s, ${perCore(refresh)} refreshes/s at the default argon2id parameters; Keycloak's published sizing is 15 password logins/s and 120 refreshes/s per vCPU.`,
     login && loginWebhooks
