@@ -45,6 +45,8 @@ export async function canConnectRedis(url: string): Promise<boolean> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
+  // The failure reaches the caller through connect(); the event would only print "Unhandled error".
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     return (await redis.ping()) === 'PONG';
