@@ -10,6 +10,7 @@ import {
   UserFactory,
 } from './support/factories';
 import { Instance, startInstance } from './support/instance';
+import { waitUntil } from './support/wait-until';
 import { SoftAuthenticator } from './support/soft-authenticator';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -296,15 +297,24 @@ describe('passkeys', () => {
         'a challenge other than the one named',
         { challenge: 'b3RoZXItY2hhbGxlbmdlLXRoYW4tdGhlLW9uZS1uYW1lZA' },
       ],
-    ])('refuses %s with 401 invalid_passkey', async (_name, tamper) => {
-      const { authenticator } = await withPasskey();
-      const { challengeId, options: opts } = await signInOptions(a);
-      expectError(
-        await signIn(a, challengeId, authenticator.authenticate(opts, tamper)),
-        401,
-        'invalid_passkey',
-      );
-    });
+    ])(
+      'refuses %s with 401 invalid_passkey, recorded as login.failed of the owner',
+      async (_name, tamper) => {
+        const { user, authenticator } = await withPasskey();
+        const { challengeId, options: opts } = await signInOptions(a);
+        expectError(
+          await signIn(a, challengeId, authenticator.authenticate(opts, tamper)),
+          401,
+          'invalid_passkey',
+        );
+        // Failed sign-ins are written in batches (FailedLoginRecorder), within about a second.
+        const failures = await waitUntil(() => eventsOf(user.tokens.user.id, 'login.failed'), {
+          what: 'the login.failed event of the refused passkey',
+          until: (events) => events.length > 0,
+        });
+        expect(failures).toEqual([{ reason: 'invalid_passkey', method: 'passkey' }]);
+      },
+    );
 
     it('refuses a signature counter that goes backwards (or stays), and accepts one that stays 0 on both sides', async () => {
       const { authenticator } = await withPasskey();
@@ -361,6 +371,17 @@ describe('passkeys', () => {
         expectError(await signIn(a, challengeId, response), 401, 'invalid_passkey');
       }
       expectError(await signIn(a, 'not-a-uuid', {}), 400, 'validation_failed');
+      // Refusals that name no one (an unknown credential or challenge) are recorded without a user.
+      await waitUntil(
+        async () =>
+          (
+            await db.query(
+              `SELECT 1 FROM security_events WHERE type = 'login.failed' AND user_id IS NULL
+                 AND details->>'reason' = 'invalid_passkey'`,
+            )
+          ).rowCount,
+        { what: 'a login.failed event of an unknown passkey', until: (n) => (n ?? 0) > 0 },
+      );
     });
 
     it('signs a user with TOTP in without a challenge: the passkey is both factors', async () => {

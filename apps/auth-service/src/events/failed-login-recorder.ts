@@ -34,7 +34,29 @@ export class FailedLoginRecorder implements OnApplicationShutdown {
   /** `userId` when the email names an account, else null (the email's SHA-256 goes in details). */
   record(email: string, userId: string | null, client: EventClient): void {
     const emailSha256 = createHash('sha256').update(email).digest('hex');
-    const key = `${userId ?? emailSha256}|${client.ip ?? ''}`;
+    this.enqueue(`${userId ?? emailSha256}|${client.ip ?? ''}`, userId, client, {
+      reason: 'invalid_credentials',
+      ...(userId ? {} : { emailSha256 }),
+    });
+  }
+
+  /**
+   * A refused passkey sign-in: `userId` when the credential it presented is someone's, else null
+   * (an unknown credential or challenge names nobody). Capped like password failures.
+   */
+  recordPasskey(userId: string | null, client: EventClient): void {
+    this.enqueue(`${userId ?? 'passkey'}|${client.ip ?? ''}`, userId, client, {
+      reason: 'invalid_passkey',
+      method: 'passkey',
+    });
+  }
+
+  private enqueue(
+    key: string,
+    userId: string | null,
+    client: EventClient,
+    details: Record<string, string>,
+  ): void {
     const window = this.windows.get(key) ?? { written: 0, suppressed: 0 };
     if (window.written >= CAP || this.pending.length >= MAX_PENDING) {
       window.suppressed += 1;
@@ -49,11 +71,7 @@ export class FailedLoginRecorder implements OnApplicationShutdown {
       type: 'login.failed',
       userId,
       client,
-      details: {
-        reason: 'invalid_credentials',
-        ...(userId ? {} : { emailSha256 }),
-        ...(suppressed ? { suppressed } : {}),
-      },
+      details: { ...details, ...(suppressed ? { suppressed } : {}) },
     });
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }

@@ -8,6 +8,7 @@ import {
 import { isUUID } from 'class-validator';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { hashSecretToken } from '../crypto/secret-tokens';
+import { FailedLoginRecorder } from '../events/failed-login-recorder';
 import { ClientInfo, SessionsService, TokenResponse } from '../sessions/sessions.service';
 import { assertMaySignIn } from '../users/sign-in-policy';
 import { UsersRepository } from '../users/users.repository';
@@ -31,6 +32,7 @@ export class PasskeySignInService {
     private readonly challenges: WebauthnChallengesRepository,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
+    private readonly failedLogins: FailedLoginRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,21 +50,28 @@ export class PasskeySignInService {
   /**
    * The challenge is spent first, whatever follows: an answer is tried once. Every failure before
    * the user is known is `invalid_passkey`; a disabled account is told only to a valid passkey.
+   * Each refusal is a `login.failed` event (reason `invalid_passkey`), naming the credential's
+   * owner once the credential is known and its handle is the owner's.
    */
   async signIn(challengeId: string, response: unknown, client: ClientInfo): Promise<TokenResponse> {
+    const refused = (userId: string | null) => {
+      this.failedLogins.recordPasskey(userId, client);
+      return invalidPasskey('authentication');
+    };
     const challengeHash = isUUID(challengeId)
       ? await this.challenges.consumeAuthentication(challengeId)
       : null;
-    if (!challengeHash) throw invalidPasskey('authentication');
+    if (!challengeHash) throw refused(null);
     const credentialId = (response as { id?: unknown }).id;
     if (typeof credentialId !== 'string' || credentialId.length > MAX_CREDENTIAL_ID) {
-      throw invalidPasskey('authentication');
+      throw refused(null);
     }
     const stored = await this.passkeys.findByCredentialId(credentialId);
-    if (!stored || !this.handleNamesOwner(response, stored)) throw invalidPasskey('authentication');
+    // A handle naming someone else: the presenter is not the credential's owner, so no user is named.
+    if (!stored || !this.handleNamesOwner(response, stored)) throw refused(null);
     const newCounter = await this.verify(response, stored, challengeHash);
     if (newCounter === null || !(await this.passkeys.recordUse(stored.id, stored.counter, newCounter))) {
-      throw invalidPasskey('authentication');
+      throw refused(stored.userId);
     }
     const account = await this.users.getCredentialsById(stored.userId);
     if (!account) throw invalidPasskey('authentication');
