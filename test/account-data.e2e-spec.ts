@@ -2,6 +2,7 @@ import { PrismaService } from '@app/database';
 import Redis from 'ioredis';
 import { createHash } from 'node:crypto';
 import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
+import { APP_CONFIG, AppConfig } from '../apps/auth-service/src/config/app-config';
 import { OAuthRepository } from '../apps/auth-service/src/oauth/oauth.repository';
 import { expectError, TokenResponse, UserFactory, strongPassword, uniqueEmail } from './support/factories';
 import { Instance, startInstance } from './support/instance';
@@ -103,7 +104,7 @@ describe('account deletion and export', () => {
    */
   async function expectNothingInRedis(user: Rich): Promise<void> {
     const needles = [user.id, ...user.sessionIds, user.email, sha256(user.email)];
-    const prefix = `e2e_${process.env.E2E_RUN_ID}`;
+    const prefix = a.app.get<AppConfig>(APP_CONFIG).cache.keyPrefix;
     const valuesOf = async (key: string): Promise<string[]> => {
       const type = await redis.type(key);
       if (type === 'string') return [(await redis.get(key)) ?? ''];

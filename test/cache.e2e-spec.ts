@@ -119,14 +119,10 @@ describe.each([
   let user: { email: string; password: string; tokens: TokenResponse };
 
   beforeAll(async () => {
-    // A channel of their own: a strict write waits (up to CACHE_L1_STRICT_TRUST_MS, 500 ms) for every
-    // instance subscribed to acknowledge, and another suite's instance on the shared prefix may be
-    // stalled on purpose. 400 writes here would then outlast the test's timeout.
-    const env = {
-      CACHE_ENABLED: enabled,
-      CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_consistency_${enabled}`,
-    };
-    [a, b] = await Promise.all([startInstance(env), startInstance(env)]);
+    [a, b] = await Promise.all([
+      startInstance({ CACHE_ENABLED: enabled }),
+      startInstance({ CACHE_ENABLED: enabled }),
+    ]);
     user = await UserFactory.register(a.http);
   });
   afterAll(async () => {

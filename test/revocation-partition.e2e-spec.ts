@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { RedisKeys } from '../apps/auth-service/src/common/redis-keys';
@@ -65,18 +64,12 @@ describe.each([
   let b: Instance;
   let redis: Redis;
   const redisUrl = () => process.env.E2E_REDIS_URL!;
-  // A prefix, so an invalidation channel, of their own: while A's link is down, A acknowledges
-  // nothing, and every strict write of another suite's instances on the shared prefix would wait
-  // CACHE_L1_STRICT_TRUST_MS for it.
-  const prefix = {
-    CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_partition_${randomBytes(3).toString('hex')}`,
-  };
-  const startA = () => startInstance({ ...prefix, REDIS_URL: link.url(redisUrl()) });
+  const startA = () => startInstance({ REDIS_URL: link.url(redisUrl()) });
 
   beforeAll(async () => {
     link = await linkTo(redisUrl());
     a = await startA();
-    b = await startInstance(prefix);
+    b = await startInstance();
     redis = new Redis(redisUrl());
   });
   afterAll(async () => {

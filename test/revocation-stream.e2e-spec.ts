@@ -57,14 +57,7 @@ describe('revocation stream', () => {
   beforeAll(async () => {
     mail = await MailSink.start();
     redisOfB = await TcpProxy.forUrl(process.env.E2E_REDIS_URL!);
-    const env = {
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      SMTP_URL: mail.url,
-      // Their own invalidation channel: B's Redis link goes down below, and strict writers on the
-      // shared prefix (other suites') would wait CACHE_L1_STRICT_TRUST_MS for its acknowledgement.
-      CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_stream`,
-    };
+    const env = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SMTP_URL: mail.url };
     a = await startInstance(env);
     b = await startInstance({ ...env, REDIS_URL: redisOfB.url(process.env.E2E_REDIS_URL!) });
     admin = await UserFactory.login(a.http, ADMIN);

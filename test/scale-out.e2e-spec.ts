@@ -4,6 +4,7 @@
  * Redis Cluster or on standalone Redis relies on.
  */
 import { CacheService } from '@app/cache';
+import { APP_CONFIG, AppConfig } from '../apps/auth-service/src/config/app-config';
 import { UserFactory } from './support/factories';
 import { Instance, startInstance } from './support/instance';
 import { countQueries } from './support/query-count';
@@ -108,7 +109,9 @@ describe('the service on a Redis Cluster (3 masters + 3 replicas, password), RED
       intervalMs: 50,
     });
     const perMaster = await Promise.all(
-      client.nodes('master').map((node) => node.keys(`e2e_${process.env.E2E_RUN_ID}:*`)),
+      client
+        .nodes('master')
+        .map((node) => node.keys(`${a!.app.get<AppConfig>(APP_CONFIG).cache.keyPrefix}:*`)),
     );
     expect(perMaster.map((keys) => keys.length > 0)).toEqual([true, true, true]);
   });

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
 import { createApp } from '../../apps/auth-service/src/create-app';
 import { loadConfig } from '../../apps/auth-service/src/config/app-config';
 import { HttpClient } from './http';
@@ -18,7 +19,18 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-/** The environment every instance of one run shares: the run's database, Redis and key prefix. */
+/**
+ * This test file's part of the key prefix (Jest evaluates this module once per test file). A prefix
+ * is also an invalidation channel, and a strict write waits up to CACHE_L1_STRICT_TRUST_MS for
+ * every instance on its channel to acknowledge: an instance that another suite cuts off from
+ * Redis on purpose must not hold up this file's writes.
+ */
+const FILE_TAG = randomBytes(3).toString('hex');
+
+/**
+ * The environment every instance of one test file shares: the run's database and Redis, and a key
+ * prefix of the file's own (`e2e_<run id>_<file tag>`; the global teardown removes `e2e_<run id>*`).
+ */
 export function baseEnv(): Record<string, string> {
   const required = ['E2E_DATABASE_URL', 'E2E_REDIS_URL', 'E2E_RUN_ID'] as const;
   for (const name of required) {
@@ -35,7 +47,7 @@ export function baseEnv(): Record<string, string> {
     DATABASE_POOL_SIZE: '5',
     DB_MIGRATE_ON_START: 'false',
     REDIS_URL: process.env.E2E_REDIS_URL!,
-    CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}`,
+    CACHE_KEY_PREFIX: `e2e_${process.env.E2E_RUN_ID}_${FILE_TAG}`,
     COOKIE_SECURE: 'false',
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'fatal',
