@@ -35,6 +35,23 @@ export function onSubmit(formId: string, handler: () => Promise<void>): void {
   });
 }
 
+/** A list row's action button (`className` names it for the browser test), disabled while `action` runs. */
+export function actionButton(
+  className: string,
+  label: string,
+  action: () => Promise<void>,
+): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = className;
+  button.textContent = label;
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    void action().finally(() => (button.disabled = false));
+  });
+  return button;
+}
+
 export function onClick(id: string, handler: () => Promise<void>): void {
   byId(id).addEventListener('click', () => void handler());
 }

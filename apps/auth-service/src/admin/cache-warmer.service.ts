@@ -104,10 +104,11 @@ export class CacheWarmer implements OnApplicationBootstrap, BeforeApplicationShu
           async (batch) => {
             const outcomes = await load(batch);
             const lost = outcomes.filter((o) => o === 'failed').length;
-            warm += outcomes.length - lost;
+            const held = outcomes.length - lost;
+            warm += held;
             failed += lost;
             done += batch.length;
-            this.metrics.warmedEntries.inc({ entity }, outcomes.length - lost);
+            this.metrics.warmedEntries.inc({ entity }, held);
             if (lost > 0) this.metrics.warmFailedEntries.inc({ entity }, lost);
             this.logger.log(
               `Cache warming: ${entity} ${done}/${ids.length}${lost ? `, ${lost} not stored` : ''}`,

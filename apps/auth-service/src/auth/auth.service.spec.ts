@@ -1,6 +1,7 @@
 import { FakeFailedLogins } from '../../../../test/fakes/failed-logins.fake';
 import { FakeEmailVerification } from '../../../../test/fakes/mail.fake';
 import { FakePasswordHasher } from '../../../../test/fakes/password-hasher.fake';
+import { fakeMfaChallenges } from '../../../../test/fakes/mfa-challenges.fake';
 import { FakeSessionsService } from '../../../../test/fakes/sessions.service.fake';
 import { standIn } from '../../../../test/fakes/stand-in';
 import { FakeUsersRepository } from '../../../../test/fakes/users.repository.fake';
@@ -8,7 +9,6 @@ import { makeUser } from '../../../../test/factories/user';
 import { refusal } from '../../../../test/support/refusal';
 import { loadConfig } from '../config/app-config';
 import { PasswordPolicy } from '../crypto/password-policy';
-import type { MfaChallengeService } from '../sign-in/mfa-challenge.service';
 import { AuthService } from './auth.service';
 
 const PASSWORD = 'correct horse battery staple';
@@ -33,16 +33,7 @@ describe('AuthService', () => {
     verification = new FakeEmailVerification();
     failedLogins = new FakeFailedLogins();
     withTotp = new Set();
-    const challenges: Pick<MfaChallengeService, 'required' | 'start'> = {
-      required: (userId) => Promise.resolve(withTotp.has(userId)),
-      start: (userId, firstFactor) =>
-        Promise.resolve({
-          mfaRequired: true,
-          mfaToken: `${firstFactor}:${userId}`,
-          methods: ['totp', 'recovery_code'],
-          expiresIn: 300,
-        }),
-    };
+    const challenges = fakeMfaChallenges(withTotp);
     auth = new AuthService(
       standIn(users),
       standIn(sessions),

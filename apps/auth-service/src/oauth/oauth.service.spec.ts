@@ -5,6 +5,7 @@ import {
   FakeProviders,
   FakeServiceSecrets,
 } from '../../../../test/fakes/oauth.fake';
+import { fakeMfaChallenges } from '../../../../test/fakes/mfa-challenges.fake';
 import { FakeSessionsService } from '../../../../test/fakes/sessions.service.fake';
 import { standIn } from '../../../../test/fakes/stand-in';
 import { FakeUsersRepository } from '../../../../test/fakes/users.repository.fake';
@@ -14,7 +15,6 @@ import { codeOf } from '../../../../test/support/refusal';
 import { loadConfig } from '../config/app-config';
 import { ProviderIdentity } from './providers/oauth-provider.client';
 import { ProviderTokenCipher } from './provider-token.cipher';
-import type { MfaChallengeService } from '../sign-in/mfa-challenge.service';
 import { OAuthService, VerifiedCallback } from './oauth.service';
 
 const REDIRECT = 'https://app.example/signed-in';
@@ -31,16 +31,7 @@ describe('OAuthService', () => {
   let cipher: ProviderTokenCipher;
   /** Users with TOTP: a sign-in of theirs gets the MFA challenge (first factor `fed`). */
   const withTotp = new Set<string>();
-  const challenges: Pick<MfaChallengeService, 'required' | 'start'> = {
-    required: (userId) => Promise.resolve(withTotp.has(userId)),
-    start: (userId, firstFactor) =>
-      Promise.resolve({
-        mfaRequired: true,
-        mfaToken: `${firstFactor}:${userId}`,
-        methods: ['totp', 'recovery_code'],
-        expiresIn: 300,
-      }),
-  };
+  const challenges = fakeMfaChallenges(withTotp);
 
   function oauthService(env: Record<string, string> = {}): OAuthService {
     const config = loadConfig({ APP_URL: 'https://auth.example', OAUTH_ALLOWED_REDIRECTS: REDIRECT, ...env });

@@ -190,10 +190,10 @@ export class SessionsRepository {
   }
 
   /**
-   * Loads session states into the cache with one query per batch; what became of each row. Fill semantics (SET NX): a
-   * revocation written meanwhile is never overwritten by this older read. So the rows may come
-   * from a read replica: a revocation it has not replayed yet is already in the cache (the revoker
-   * writes the entry), and the replica's lag is bounded far below the entry's TTL.
+   * Loads session states into the cache with one query per batch; answers what became of each row.
+   * Fill semantics (SET NX): a revocation written meanwhile is never overwritten by this older read.
+   * So the rows may come from a read replica: a revocation it has not replayed yet is already in the
+   * cache (the revoker writes the entry), and the replica's lag is bounded far below the entry's TTL.
    */
   async warm(ids: string[]): Promise<WarmOutcome[]> {
     if (ids.length === 0) return [];

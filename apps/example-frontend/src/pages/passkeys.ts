@@ -10,7 +10,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/browser';
 import { AuthClient, TokenResponse } from '../auth-client';
-import { byId, inputValue, onClick, onSubmit, reportFailure, setStatus } from '../ui';
+import { actionButton, byId, inputValue, onClick, onSubmit, reportFailure, setStatus } from '../ui';
 
 /** GET /auth/passkeys, one item. */
 interface PasskeyView {
@@ -95,14 +95,6 @@ function item(passkey: PasskeyView, onDelete: () => Promise<void>): HTMLLIElemen
     ? `last used ${new Date(passkey.lastUsedAt).toLocaleString()}`
     : 'never used';
   li.textContent = `${passkey.name}, added ${new Date(passkey.createdAt).toLocaleString()}, ${used} `;
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'delete-passkey';
-  button.textContent = 'Delete';
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    void onDelete().finally(() => (button.disabled = false));
-  });
-  li.append(button);
+  li.append(actionButton('delete-passkey', 'Delete', onDelete));
   return li;
 }

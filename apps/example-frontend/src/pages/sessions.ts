@@ -1,7 +1,7 @@
 /** `/sessions`: the user's active sessions, each with "Sign out this device", and "Sign out everywhere". */
 import { AuthClient } from '../auth-client';
 import { Page, Router } from '../router';
-import { byId, onClick, reportFailure, setStatus } from '../ui';
+import { actionButton, byId, onClick, reportFailure, setStatus } from '../ui';
 
 /** GET /auth/sessions, one item. */
 interface SessionView {
@@ -70,16 +70,8 @@ function row(session: SessionView, onSignOut: () => Promise<void>): HTMLTableRow
     td.textContent = text;
     tr.append(td);
   }
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'sign-out-device';
-  button.textContent = 'Sign out this device';
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    void onSignOut().finally(() => (button.disabled = false));
-  });
   const action = document.createElement('td');
-  action.append(button);
+  action.append(actionButton('sign-out-device', 'Sign out this device', onSignOut));
   tr.append(action);
   return tr;
 }
